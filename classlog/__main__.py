@@ -1,0 +1,3 @@
+from classlog.cli import main
+
+raise SystemExit(main())

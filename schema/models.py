@@ -1,0 +1,288 @@
+"""Pydantic models of the device's records and roster, and the plan's fixed vocabularies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("a time must carry a time zone")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Action(StrEnum):
+    """What staff did. Removal, ISS and calling support staff belong to Level 2 only (R2)."""
+
+    REDIRECT = "redirect"
+    RETEACH = "reteach"
+    PROXIMITY = "proximity"
+    PRIVATE_CONFERENCE = "private_conference"
+    SEAT_CHANGE = "seat_change"
+    TAKE_A_BREAK = "take_a_break"
+    FAMILY_CONTACT = "family_contact"
+    SUPPORT_STAFF = "support_staff"
+    REMOVAL = "removal"
+    ISS = "iss"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.REDIRECT: "Redirect",
+    Action.RETEACH: "Reteach expectation",
+    Action.PROXIMITY: "Proximity",
+    Action.PRIVATE_CONFERENCE: "Private conference",
+    Action.SEAT_CHANGE: "Seat change",
+    Action.TAKE_A_BREAK: "Take a Break",
+    Action.FAMILY_CONTACT: "Family contact",
+    Action.SUPPORT_STAFF: "Support staff called (mobile response)",
+    Action.REMOVAL: "Removal from class",
+    Action.ISS: "In-School Suspension (up to one day)",
+}
+
+LEVEL_2_ONLY_ACTIONS = frozenset({Action.SUPPORT_STAFF, Action.REMOVAL, Action.ISS})
+
+LOCATIONS = (
+    "Classroom",
+    "Hallway",
+    "Cafeteria",
+    "Gym",
+    "Playground",
+    "Bathroom/Restroom",
+    "Library",
+    "Common area",
+    "Bus",
+    "Bus loading zone",
+    "Office",
+    "Parking lot",
+    "Special event/Assembly",
+    "Other",
+)
+MOTIVATIONS = (
+    "Obtain peer attention",
+    "Obtain adult attention",
+    "Obtain items/activities",
+    "Avoid task or activity",
+    "Avoid peer(s)",
+    "Avoid adult(s)",
+    "Unknown",
+    "Other",
+)
+OTHERS_INVOLVED = ("None", "Peers", "Staff", "Teacher", "Substitute", "Unknown", "Other")
+
+
+class TabKind(StrEnum):
+    """Take a Break is a support, never discipline (R3)."""
+
+    SPOT = "spot"
+    OUT = "out"
+    OUT_AND_BACK = "out_and_back"
+
+
+TAB_KIND_LABELS: dict[TabKind, str] = {
+    TabKind.SPOT: "In-class spot",
+    TabKind.OUT: "TAB Out (buddy room)",
+    TabKind.OUT_AND_BACK: "TAB Out and Back (with reflection)",
+}
+
+
+class StartedBy(StrEnum):
+    STUDENT = "student"
+    TEACHER = "teacher"
+
+
+class FollowUpKind(StrEnum):
+    """The plan's minimum follow-ups (R6)."""
+
+    FAMILY_CONTACT = "family_contact"
+    CORRECTIVE_FEEDBACK = "corrective_feedback"
+    STUDENT_VERSION = "student_version"
+    REPAIR_PLAN = "repair_plan"
+
+
+FOLLOW_UP_LABELS: dict[FollowUpKind, str] = {
+    FollowUpKind.FAMILY_CONTACT: "Contact the family",
+    FollowUpKind.CORRECTIVE_FEEDBACK: "Give corrective feedback",
+    FollowUpKind.STUDENT_VERSION: "Hear the student's version (due process)",
+    FollowUpKind.REPAIR_PLAN: "Make a repair-and-reflection plan",
+}
+
+
+def required_follow_ups(actions: list[Action]) -> list[FollowUpKind]:
+    """R6: after an ISS, family contact, due process and a repair plan; otherwise family contact
+    and corrective feedback."""
+    if Action.ISS in actions:
+        return [FollowUpKind.FAMILY_CONTACT, FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN]
+    return [FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK]
+
+
+class IssSafeguards(BaseModel):
+    """R7: an ISS for a student with an IEP needs all three, or it is recorded as a removal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    school_work: bool = False
+    special_education_services: bool = False
+    peer_without_disability: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.school_work and self.special_education_services and self.peer_without_disability
+
+
+class Org(BaseModel):
+    sourced_id: str
+    name: str
+    type: str = "school"
+
+
+class Staff(BaseModel):
+    sourced_id: str
+    given_name: str
+    family_name: str
+    role: str
+    school_id: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class Student(BaseModel):
+    """The minimum a device holds (R8): name, grade, sections, IEP flag."""
+
+    sourced_id: str
+    given_name: str
+    family_name: str
+    grade: str = ""
+    iep: bool = False
+    school_id: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class Section(BaseModel):
+    sourced_id: str
+    title: str
+    school_id: str | None = None
+    periods: str = ""
+    course_title: str = ""
+
+
+class IncidentDraft(BaseModel):
+    """What a person enters to log an intervention; the store fills in the rest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    behavior_code: str = Field(min_length=1)
+    level: int = Field(ge=1, le=2)
+    actions: list[Action] = Field(default_factory=list)
+    occurred_at: AwareDatetime | None = None
+    location: str | None = None
+    motivation: str | None = None
+    others_involved: str | None = None
+    note: str = Field(default="", max_length=4000)
+    iss_days: float | None = Field(default=None, gt=0, le=1)
+    iss_safeguards: IssSafeguards | None = None
+    group_id: str | None = None
+    bypass_reason: str | None = None
+
+    @field_validator("actions")
+    @classmethod
+    def _unique_actions(cls, actions: list[Action]) -> list[Action]:
+        return list(dict.fromkeys(actions))
+
+
+class Incident(BaseModel):
+    """A Level 1 or Level 2 intervention as stored on a device."""
+
+    id: str
+    student_id: str
+    staff_id: str
+    device_id: str
+    behavior_code: str
+    level: int
+    actions: list[Action]
+    occurred_at: datetime
+    tz: str
+    location: str | None = None
+    motivation: str | None = None
+    others_involved: str | None = None
+    note: str = ""
+    iss_days: float | None = None
+    iss_safeguards: IssSafeguards | None = None
+    iss_recorded_as_removal: bool = False
+    advised_level: int | None = None
+    progression_bypassed: bool = False
+    bypass_reason: str | None = None
+    group_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+    origin: str = "local"
+
+    @property
+    def is_iss(self) -> bool:
+        return Action.ISS in self.actions
+
+    @property
+    def is_removal(self) -> bool:
+        return Action.REMOVAL in self.actions
+
+
+class TabEvent(BaseModel):
+    id: str
+    student_id: str
+    staff_id: str
+    device_id: str
+    kind: TabKind
+    started_by: StartedBy
+    started_at: datetime
+    ended_at: datetime | None = None
+    returned_ready: bool | None = None
+    reflection: str | None = None
+    incident_id: str | None = None
+    note: str = ""
+    tz: str = "UTC"
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+    origin: str = "local"
+
+    @property
+    def minutes(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds() / 60
+
+
+class FollowUp(BaseModel):
+    id: str
+    incident_id: str
+    kind: FollowUpKind
+    created_at: datetime
+    done_at: datetime | None = None
+    done_by: str | None = None
+    note: str = ""
+    voided_at: datetime | None = None
+    origin: str = "local"
+
+
+class AuditEntry(BaseModel):
+    id: int
+    entity: str
+    entity_id: str
+    action: str
+    changes: dict[str, Any]
+    at: datetime
+    staff_id: str | None
+    hlc: str

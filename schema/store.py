@@ -1,0 +1,1158 @@
+"""The device store: the only code that writes the device database.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction holding the record, its audit row, its outbox
+row (only for what may leave the device) and the hybrid logical clock advance. Level 1 records
+(R1) never enter the outbox; a record edited down to Level 1 loses its pending ops and, if a
+version may already be on the server, queues a content-free retraction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schema.clock import HybridClock, Timestamp, WallClock, system_wall_ms
+from schema.db import connect, db_path, transaction
+from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
+from schema.ids import new_id
+from schema.models import (
+    LEVEL_2_ONLY_ACTIONS,
+    Action,
+    FollowUp,
+    FollowUpKind,
+    Incident,
+    IncidentDraft,
+    IssSafeguards,
+    Section,
+    Staff,
+    StartedBy,
+    Student,
+    TabEvent,
+    TabKind,
+    required_follow_ups,
+)
+from schema.progression import Advice, PriorOccurrence, advise
+from schema.schoolyear import DEFAULT_START, SchoolYear, school_year_for
+from schema.wire import FIELDS_BY_KIND
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_REASON_LENGTH = 500
+
+
+class StoreError(Exception):
+    """A write a user asked for that the plan or the data does not allow. One clear line."""
+
+
+class UnknownStudentError(StoreError):
+    pass
+
+
+class UnknownRecordError(StoreError):
+    pass
+
+
+class LevelNotAllowedError(StoreError):
+    pass
+
+
+class OfficeManagedError(StoreError):
+    """R4: the behavior's range starts at Level 3 or above; staff do not log it at 1 or 2."""
+
+    def __init__(self, entry: GridEntry) -> None:
+        self.entry = entry
+        self.notices = entry.notices
+        notices = " ".join(entry.notices)
+        super().__init__(
+            f"{entry.code} ({entry.behavior}) is office-managed (Levels "
+            f"{entry.levels[0]}-{entry.levels[-1]}): contact the office; nothing was logged."
+            + (f" {notices}" if notices else "")
+        )
+
+
+def to_text(moment: datetime) -> str:
+    """UTC, millisecond precision, fixed width: string order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def from_text(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _required_time(text: str) -> datetime:
+    moment = from_text(text)
+    assert moment is not None
+    return moment
+
+
+def local_timezone_name() -> str:
+    """The device's IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return name
+    return "UTC"
+
+
+class IncidentChanges(BaseModel):
+    """An edit to an intervention record: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: int | None = Field(default=None, ge=1, le=2)
+    behavior_code: str | None = None
+    actions: list[Action] | None = None
+    occurred_at: datetime | None = None
+    location: str | None = None
+    motivation: str | None = None
+    others_involved: str | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    iss_days: float | None = Field(default=None, gt=0, le=1)
+    iss_safeguards: IssSafeguards | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    pending_count: int
+    oldest_pending_at: datetime | None
+    online: bool | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    dead_letter_count: int
+    draining_total: int
+    enrolled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFollowUp:
+    follow_up: FollowUp
+    incident: Incident
+
+
+@dataclass
+class _Write:
+    connection: sqlite3.Connection
+    clock: HybridClock
+    staff_id: str | None
+    now: datetime
+    stamps: list[Timestamp] = field(default_factory=list)
+
+    def stamp(self) -> str:
+        timestamp = self.clock.tick()
+        self.stamps.append(timestamp)
+        return timestamp.encode()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _incident_from_row(row: sqlite3.Row) -> Incident:
+    safeguards = row["iss_safeguards"]
+    return Incident(
+        id=row["id"],
+        student_id=row["student_id"],
+        staff_id=row["staff_id"],
+        device_id=row["device_id"],
+        behavior_code=row["behavior_code"],
+        level=row["level"],
+        actions=[Action(action) for action in json.loads(row["actions"])],
+        occurred_at=_required_time(row["occurred_at"]),
+        tz=row["tz"],
+        location=row["location"],
+        motivation=row["motivation"],
+        others_involved=row["others_involved"],
+        note=row["note"],
+        iss_days=row["iss_days"],
+        iss_safeguards=IssSafeguards.model_validate_json(safeguards) if safeguards else None,
+        iss_recorded_as_removal=bool(row["iss_recorded_as_removal"]),
+        advised_level=row["advised_level"],
+        progression_bypassed=bool(row["progression_bypassed"]),
+        bypass_reason=row["bypass_reason"],
+        group_id=row["group_id"],
+        created_at=_required_time(row["created_at"]),
+        updated_at=_required_time(row["updated_at"]),
+        voided_at=from_text(row["voided_at"]),
+        void_reason=row["void_reason"],
+        origin=row["origin"],
+    )
+
+
+def _tab_from_row(row: sqlite3.Row) -> TabEvent:
+    ready = row["returned_ready"]
+    return TabEvent(
+        id=row["id"],
+        student_id=row["student_id"],
+        staff_id=row["staff_id"],
+        device_id=row["device_id"],
+        kind=TabKind(row["kind"]),
+        started_by=StartedBy(row["started_by"]),
+        started_at=_required_time(row["started_at"]),
+        ended_at=from_text(row["ended_at"]),
+        returned_ready=None if ready is None else bool(ready),
+        reflection=row["reflection"],
+        incident_id=row["incident_id"],
+        note=row["note"],
+        tz=row["tz"],
+        voided_at=from_text(row["voided_at"]),
+        void_reason=row["void_reason"],
+        origin=row["origin"],
+    )
+
+
+def _follow_up_from_row(row: sqlite3.Row) -> FollowUp:
+    return FollowUp(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        kind=FollowUpKind(row["kind"]),
+        created_at=_required_time(row["created_at"]),
+        done_at=from_text(row["done_at"]),
+        done_by=row["done_by"],
+        note=row["note"],
+        voided_at=from_text(row["voided_at"]),
+        origin=row["origin"],
+    )
+
+
+def _student_from_row(row: sqlite3.Row) -> Student:
+    return Student(
+        sourced_id=row["sourced_id"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        grade=row["grade"],
+        iep=bool(row["iep"]),
+        school_id=row["school_id"],
+    )
+
+
+def _row_wire(kind: str, row: sqlite3.Row) -> dict[str, Any]:
+    """A stored row as the JSON fields that may travel for ``kind``."""
+    allowed = FIELDS_BY_KIND[kind]
+    fields: dict[str, Any] = {}
+    for name in row.keys():  # noqa: SIM118 - sqlite3.Row has no __iter__ over names
+        if name not in allowed:
+            continue
+        value = row[name]
+        if name in {"actions"}:
+            value = json.loads(value)
+        elif name == "iss_safeguards":
+            value = json.loads(value) if value else None
+        elif name in {"iss_recorded_as_removal", "progression_bypassed"}:
+            value = bool(value)
+        elif name == "returned_ready":
+            value = None if value is None else bool(value)
+        fields[name] = value
+    return fields
+
+
+def normalize_actions(
+    level: int, actions: Sequence[Action], student: Student, safeguards: IssSafeguards | None
+) -> tuple[list[Action], bool]:
+    """Apply R2 and R7: Level 2-only actions are refused at Level 1; an ISS for a student with an
+    IEP without all three safeguards becomes a removal. Returns (actions, recorded_as_removal)."""
+    chosen = list(dict.fromkeys(actions))
+    if level == 1:
+        level_2_only = [action for action in chosen if action in LEVEL_2_ONLY_ACTIONS]
+        if level_2_only:
+            names = ", ".join(action.value for action in level_2_only)
+            raise LevelNotAllowedError(
+                f"{names}: Level 2 actions cannot be part of a Level 1 record"
+            )
+    if Action.ISS in chosen and student.iep and not (safeguards and safeguards.complete):
+        chosen = [Action.REMOVAL if action is Action.ISS else action for action in chosen]
+        return list(dict.fromkeys(chosen)), True
+    return chosen, False
+
+
+class DeviceStore:
+    """The device's records, roster and grid, with the plan's rules applied on every write."""
+
+    def __init__(self, connection: sqlite3.Connection, *, wall: WallClock = system_wall_ms) -> None:
+        self.connection = connection
+        self.wall = wall
+        self._grid: Grid | None = None
+        self._grid_version: str | None = None
+        with transaction(connection):
+            if self.meta("device_id") is None:
+                self._set_meta("device_id", new_id())
+            if self.meta("hlc") is None:
+                self._set_meta("hlc", Timestamp(0, 0, self.meta("device_id") or "").encode())
+            if self.meta("timezone") is None:
+                self._set_meta("timezone", local_timezone_name())
+        device_id = self.meta("device_id")
+        assert device_id is not None
+        self.device_id = device_id
+
+    @classmethod
+    def open(cls, home: Path, *, wall: WallClock = system_wall_ms) -> DeviceStore:
+        return cls(connect(db_path(home)), wall=wall)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # -- meta and configuration ------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.connection.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def set_config(self, **values: str) -> None:
+        """Device settings kept in the database (staff_id, timezone, school_year_start, ...)."""
+        with transaction(self.connection):
+            for key, value in values.items():
+                self._set_meta(key, value)
+
+    @property
+    def staff_id(self) -> str | None:
+        return self.meta("staff_id")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.meta("timezone") or "UTC")
+
+    def school_year_start(self) -> date:
+        text = self.meta("school_year_start")
+        return date.fromisoformat(text) if text else DEFAULT_START
+
+    def now(self) -> datetime:
+        """The device's best idea of now: its clock corrected by the server's measured offset."""
+        offset = int(self.meta("clock_offset_ms") or 0)
+        return datetime.fromtimestamp((self.wall() + offset) / 1000, tz=UTC)
+
+    def local_today(self) -> date:
+        return self.now().astimezone(self.timezone).date()
+
+    def school_year(self, day: date | None = None) -> SchoolYear:
+        return school_year_for(day or self.local_today(), self.school_year_start())
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        start = datetime.combine(day, time.min, tzinfo=self.timezone)
+        return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.timezone)
+
+    # -- the grid ---------------------------------------------------------------------------
+
+    def grid(self) -> Grid:
+        version = self.meta("grid_version") or ""
+        if self._grid is None or version != self._grid_version:
+            rows = self.connection.execute("SELECT body FROM grid_entries").fetchall()
+            if rows:
+                self._grid = parse_grid("[" + ",".join(row[0] for row in rows) + "]", "device grid")
+            else:
+                self._grid = default_grid()
+            self._grid_version = version
+        return self._grid
+
+    def replace_grid(self, grid: Grid) -> None:
+        with transaction(self.connection):
+            self._replace_grid_rows(grid)
+
+    def _replace_grid_rows(self, grid: Grid) -> None:
+        self.connection.execute("DELETE FROM grid_entries")
+        self.connection.executemany(
+            "INSERT INTO grid_entries (school_year, grade_band, code, body) VALUES (?, ?, ?, ?)",
+            [
+                (entry.school_year, entry.grade_band, entry.code, entry.model_dump_json())
+                for entry in grid
+            ],
+        )
+        self._set_meta("grid_version", new_id())
+
+    def grid_entry(self, student: Student, code: str, on: date | None = None) -> GridEntry:
+        try:
+            return self.grid().lookup(self.school_year(on).label, student.grade, code)
+        except GridError as error:
+            raise StoreError(str(error)) from error
+
+    def behaviors_for(self, student: Student, on: date | None = None) -> list[GridEntry]:
+        return self.grid().behaviors(self.school_year(on).label, student.grade)
+
+    # -- roster -----------------------------------------------------------------------------
+
+    def student(self, student_id: str) -> Student:
+        row = self.connection.execute(
+            "SELECT * FROM students WHERE sourced_id = ?", (student_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownStudentError(f"unknown student {student_id!r}")
+        return _student_from_row(row)
+
+    def students(self, ids: Iterable[str] | None = None) -> dict[str, Student]:
+        rows = self.connection.execute(
+            "SELECT * FROM students ORDER BY family_name, given_name"
+        ).fetchall()
+        wanted = None if ids is None else set(ids)
+        return {
+            row["sourced_id"]: _student_from_row(row)
+            for row in rows
+            if wanted is None or row["sourced_id"] in wanted
+        }
+
+    def staff_member(self, staff_id: str) -> Staff | None:
+        row = self.connection.execute(
+            "SELECT * FROM staff WHERE sourced_id = ?", (staff_id,)
+        ).fetchone()
+        return None if row is None else Staff.model_validate(dict(row))
+
+    def all_staff(self) -> list[Staff]:
+        rows = self.connection.execute("SELECT * FROM staff ORDER BY family_name, given_name")
+        return [Staff.model_validate(dict(row)) for row in rows]
+
+    def sections_for(self, staff_id: str | None) -> list[Section]:
+        """The staff member's sections, or every section when they teach none (mobile staff)."""
+        rows = self.connection.execute(
+            "SELECT s.* FROM sections s JOIN enrollments e ON e.section_id = s.sourced_id "
+            "WHERE e.user_id = ? AND e.role != 'student' ORDER BY s.periods, s.title",
+            (staff_id or "",),
+        ).fetchall()
+        if not rows:
+            rows = self.connection.execute(
+                "SELECT * FROM sections ORDER BY periods, title"
+            ).fetchall()
+        return [Section.model_validate(dict(row)) for row in rows]
+
+    def students_in_section(self, section_id: str) -> list[Student]:
+        rows = self.connection.execute(
+            "SELECT st.* FROM students st JOIN enrollments e ON e.user_id = st.sourced_id "
+            "WHERE e.section_id = ? AND e.role = 'student' "
+            "ORDER BY st.family_name, st.given_name",
+            (section_id,),
+        ).fetchall()
+        return [_student_from_row(row) for row in rows]
+
+    def section_now(self, sections: Sequence[Section]) -> Section | None:
+        """The section whose period is on now, by the period schedule in the device settings
+        (``period_schedule``: {"1": "08:00-08:50", ...}); None when unknown."""
+        schedule_text = self.meta("period_schedule")
+        if not schedule_text or not sections:
+            return None
+        schedule: dict[str, str] = json.loads(schedule_text)
+        clock_now = self.now().astimezone(self.timezone).time()
+        for period, span in schedule.items():
+            start_text, _, end_text = span.partition("-")
+            if time.fromisoformat(start_text) <= clock_now < time.fromisoformat(end_text):
+                for section in sections:
+                    if period in section.periods.replace(" ", "").split(","):
+                        return section
+        return None
+
+    def replace_roster(
+        self,
+        *,
+        orgs: Sequence[tuple[str, str, str]],
+        staff: Sequence[Staff],
+        students: Sequence[Student],
+        sections: Sequence[Section],
+        enrollments: Sequence[tuple[str, str, str]],
+        school_year_start: date | None = None,
+    ) -> None:
+        """Replace the device's roster in one transaction: all of it or none of it."""
+        with transaction(self.connection):
+            for table in ("orgs", "staff", "students", "sections", "enrollments"):
+                self.connection.execute(f"DELETE FROM {table}")
+            self.connection.executemany(
+                "INSERT INTO orgs (sourced_id, name, type) VALUES (?, ?, ?)", orgs
+            )
+            self.connection.executemany(
+                "INSERT INTO staff (sourced_id, given_name, family_name, role, school_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(s.sourced_id, s.given_name, s.family_name, s.role, s.school_id) for s in staff],
+            )
+            self.connection.executemany(
+                "INSERT INTO students (sourced_id, given_name, family_name, grade, iep, school_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (s.sourced_id, s.given_name, s.family_name, s.grade, int(s.iep), s.school_id)
+                    for s in students
+                ],
+            )
+            self.connection.executemany(
+                "INSERT INTO sections (sourced_id, title, school_id, periods, course_title) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(s.sourced_id, s.title, s.school_id, s.periods, s.course_title) for s in sections],
+            )
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO enrollments (section_id, user_id, role) VALUES (?, ?, ?)",
+                enrollments,
+            )
+            if school_year_start is not None:
+                self._set_meta("school_year_start", school_year_start.isoformat())
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[_Write]:
+        with transaction(self.connection):
+            last = Timestamp.decode(self.meta("hlc") or "")
+            offset = int(self.meta("clock_offset_ms") or 0)
+            clock = HybridClock(self.device_id, last, self.wall, offset)
+            now = datetime.fromtimestamp(clock.physical_ms() / 1000, tz=UTC)
+            write = _Write(self.connection, clock, self.staff_id, now)
+            yield write
+            self._set_meta("hlc", clock.last.encode())
+
+    def _audit(
+        self, write: _Write, entity: str, entity_id: str, action: str, changes: dict[str, Any]
+    ) -> None:
+        write.connection.execute(
+            "INSERT INTO audit (entity, entity_id, action, changes, at, staff_id, hlc) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                entity,
+                entity_id,
+                action,
+                _json(changes),
+                to_text(write.now),
+                write.staff_id,
+                write.stamp(),
+            ),
+        )
+
+    def _enqueue(
+        self, write: _Write, kind: str, entity_id: str, op: str, fields: dict[str, Any]
+    ) -> None:
+        if kind == "incident" and op == "upsert" and fields.get("level", 2) != 2:
+            raise AssertionError("Level 1 content must never be queued")
+        write.connection.execute(
+            "INSERT INTO outbox (op_id, kind, entity_id, op, fields, hlc, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (new_id(), kind, entity_id, op, _json(fields), write.stamp(), to_text(write.now)),
+        )
+
+    def _require_staff(self) -> str:
+        staff_id = self.staff_id
+        if not staff_id:
+            raise StoreError(
+                "this device has no staff member yet: run `classlog roster import PATH --staff ID`"
+            )
+        return staff_id
+
+    def _occurrences(
+        self, student_id: str, code: str, year: SchoolYear, before: datetime, exclude: str | None
+    ) -> list[PriorOccurrence]:
+        tz = self.timezone
+        start = datetime.combine(year.start, time.min, tzinfo=tz)
+        rows = self.connection.execute(
+            "SELECT i.id, i.level, i.occurred_at, i.actions, "
+            "EXISTS (SELECT 1 FROM follow_ups f WHERE f.incident_id = i.id "
+            "        AND f.done_at IS NOT NULL AND f.voided_at IS NULL) AS followed "
+            "FROM incidents i WHERE i.student_id = ? AND i.behavior_code = ? "
+            "AND i.voided_at IS NULL AND i.occurred_at >= ? AND i.occurred_at < ? AND i.id != ?",
+            (student_id, code, to_text(start), to_text(before), exclude or ""),
+        ).fetchall()
+        return [
+            PriorOccurrence(
+                incident_id=row["id"],
+                level=row["level"],
+                occurred_at=_required_time(row["occurred_at"]),
+                had_intervention=row["actions"] != "[]" or bool(row["followed"]),
+            )
+            for row in rows
+        ]
+
+    def advice(
+        self, student_id: str, code: str, at: datetime | None = None, exclude: str | None = None
+    ) -> tuple[GridEntry, Advice]:
+        """The grid entry and the progression advice for logging ``code`` for a student now
+        (or at ``at``). Raises OfficeManagedError for behaviors staff do not log."""
+        student = self.student(student_id)
+        moment = at or self.now()
+        local_day = moment.astimezone(self.timezone).date()
+        entry = self.grid_entry(student, code, local_day)
+        if entry.office_managed or not entry.staff_levels:
+            raise OfficeManagedError(entry)
+        year = self.school_year(local_day)
+        prior = self._occurrences(student_id, code, year, moment, exclude)
+        return entry, advise(entry.staff_levels, prior)
+
+    def log_incident(self, draft: IncidentDraft) -> Incident:
+        """Save one intervention: the record, its audit row, its follow-ups, and (Level 2 only)
+        their outbox rows, in one transaction."""
+        staff_id = self._require_staff()
+        student = self.student(draft.student_id)
+        occurred_at = draft.occurred_at or self.now()
+        if occurred_at > self.now() + FUTURE_TOLERANCE:
+            raise StoreError("the time of an intervention cannot be in the future")
+        entry, advice = self.advice(draft.student_id, draft.behavior_code, occurred_at)
+        if draft.level not in entry.staff_levels:
+            allowed = " or ".join(str(level) for level in entry.staff_levels)
+            raise LevelNotAllowedError(
+                f"{entry.code} cannot be logged at Level {draft.level}: allowed {allowed}"
+            )
+        actions, as_removal = normalize_actions(
+            draft.level, draft.actions, student, draft.iss_safeguards
+        )
+        bypassed = advice.is_bypass(draft.level)
+        iss_days = (draft.iss_days or 1.0) if Action.ISS in actions else None
+        incident_id = new_id()
+        with self._write() as write:
+            hlc = write.stamp()
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "INSERT INTO incidents (id, student_id, staff_id, device_id, behavior_code, level,"
+                " actions, occurred_at, tz, location, motivation, others_involved, note, iss_days,"
+                " iss_safeguards, iss_recorded_as_removal, advised_level, progression_bypassed,"
+                " bypass_reason, group_id, created_at, updated_at, hlc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    incident_id,
+                    student.sourced_id,
+                    staff_id,
+                    self.device_id,
+                    entry.code,
+                    draft.level,
+                    _json([a.value for a in actions]),
+                    to_text(occurred_at),
+                    self.timezone.key,
+                    draft.location,
+                    draft.motivation,
+                    draft.others_involved,
+                    draft.note,
+                    iss_days,
+                    draft.iss_safeguards.model_dump_json() if draft.iss_safeguards else None,
+                    int(as_removal),
+                    advice.advised_level,
+                    int(bypassed),
+                    draft.bypass_reason if bypassed else None,
+                    draft.group_id,
+                    now_text,
+                    now_text,
+                    hlc,
+                ),
+            )
+            self._audit(write, "incident", incident_id, "create", {"level": draft.level})
+            self._add_follow_ups(write, incident_id, actions)
+            if draft.level == 2:
+                self._enqueue_incident_tree(write, incident_id)
+        return self.incident(incident_id)
+
+    def _add_follow_ups(self, write: _Write, incident_id: str, actions: Sequence[Action]) -> None:
+        existing = {
+            row[0]
+            for row in write.connection.execute(
+                "SELECT kind FROM follow_ups WHERE incident_id = ? AND voided_at IS NULL",
+                (incident_id,),
+            )
+        }
+        for kind in required_follow_ups(list(actions)):
+            if kind.value in existing:
+                continue
+            done = kind is FollowUpKind.FAMILY_CONTACT and Action.FAMILY_CONTACT in actions
+            write.connection.execute(
+                "INSERT INTO follow_ups (id, incident_id, kind, created_at, done_at, done_by, hlc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new_id(),
+                    incident_id,
+                    kind.value,
+                    to_text(write.now),
+                    to_text(write.now) if done else None,
+                    write.staff_id if done else None,
+                    write.stamp(),
+                ),
+            )
+
+    def _enqueue_incident_tree(self, write: _Write, incident_id: str) -> None:
+        """Queue a Level 2 record whole, with its follow-ups and the link of its TABs."""
+        row = write.connection.execute(
+            "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        self._enqueue(write, "incident", incident_id, "upsert", _row_wire("incident", row))
+        for follow_up in write.connection.execute(
+            "SELECT * FROM follow_ups WHERE incident_id = ?", (incident_id,)
+        ).fetchall():
+            fields = _row_wire("follow_up", follow_up)
+            self._enqueue(write, "follow_up", follow_up["id"], "upsert", fields)
+        for tab in write.connection.execute(
+            "SELECT id FROM tab_events WHERE incident_id = ?", (incident_id,)
+        ).fetchall():
+            self._enqueue(write, "tab", tab["id"], "upsert", {"incident_id": incident_id})
+
+    def _withdraw_incident_tree(self, write: _Write, incident_id: str) -> None:
+        """R1 on a downgrade to Level 1: drop pending ops, retract what may be on the server,
+        and unlink TABs (which still sync, without the link)."""
+        follow_up_ids = [
+            row[0]
+            for row in write.connection.execute(
+                "SELECT id FROM follow_ups WHERE incident_id = ?", (incident_id,)
+            )
+        ]
+        for entity_id, kind in [(incident_id, "incident")] + [
+            (follow_up_id, "follow_up") for follow_up_id in follow_up_ids
+        ]:
+            write.connection.execute("DELETE FROM outbox WHERE entity_id = ?", (entity_id,))
+            if self._may_be_on_server(kind, entity_id):
+                self._enqueue(write, kind, entity_id, "retract", {})
+        for tab in write.connection.execute(
+            "SELECT id FROM tab_events WHERE incident_id = ?", (incident_id,)
+        ).fetchall():
+            self._scrub_tab_link(write, tab["id"])
+
+    def _scrub_tab_link(self, write: _Write, tab_id: str) -> None:
+        for pending in write.connection.execute(
+            "SELECT seq, fields FROM outbox WHERE entity_id = ? AND kind = 'tab'", (tab_id,)
+        ).fetchall():
+            fields = json.loads(pending["fields"])
+            if fields.get("incident_id") is not None:
+                fields["incident_id"] = None
+                write.connection.execute(
+                    "UPDATE outbox SET fields = ? WHERE seq = ?", (_json(fields), pending["seq"])
+                )
+        if self._may_be_on_server("tab", tab_id):
+            self._enqueue(write, "tab", tab_id, "upsert", {"incident_id": None})
+
+    def _may_be_on_server(self, kind: str, entity_id: str) -> bool:
+        return (
+            self.connection.execute(
+                "SELECT 1 FROM remote_copies WHERE kind = ? AND entity_id = ?", (kind, entity_id)
+            ).fetchone()
+            is not None
+        )
+
+    def _owned_incident_row(self, incident_id: str) -> sqlite3.Row:
+        row = self.connection.execute(
+            "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no record {incident_id!r} on this device")
+        if row["device_id"] != self.device_id:
+            raise StoreError(
+                "this record belongs to another staff member's device: add a follow-up instead"
+            )
+        return row
+
+    def edit_incident(self, incident_id: str, changes: IncidentChanges) -> Incident:
+        """Edit a record this device owns, audited. 2 -> 1 withdraws it from sync (R1);
+        1 -> 2 syncs it whole."""
+        row = self._owned_incident_row(incident_id)
+        if row["voided_at"] is not None:
+            raise StoreError("a voided record cannot be edited")
+        current = _incident_from_row(row)
+        student = self.student(current.student_id)
+        given = changes.model_dump(exclude_unset=True)
+        level = changes.level if changes.level is not None else current.level
+        code = changes.behavior_code or current.behavior_code
+        occurred_at = changes.occurred_at or current.occurred_at
+        if occurred_at > self.now() + FUTURE_TOLERANCE:
+            raise StoreError("the time of an intervention cannot be in the future")
+        entry = self.grid_entry(student, code, occurred_at.astimezone(self.timezone).date())
+        if entry.office_managed:
+            raise OfficeManagedError(entry)
+        if level not in entry.staff_levels:
+            raise LevelNotAllowedError(f"{entry.code} cannot be logged at Level {level}")
+        safeguards = changes.iss_safeguards or current.iss_safeguards
+        requested = changes.actions if changes.actions is not None else current.actions
+        actions, as_removal = normalize_actions(level, requested, student, safeguards)
+        new_values: dict[str, Any] = {
+            "level": level,
+            "behavior_code": entry.code,
+            "actions": _json([a.value for a in actions]),
+            "occurred_at": to_text(occurred_at),
+            "location": given.get("location", current.location),
+            "motivation": given.get("motivation", current.motivation),
+            "others_involved": given.get("others_involved", current.others_involved),
+            "note": given.get("note", current.note),
+            "iss_days": (changes.iss_days or current.iss_days or 1.0)
+            if Action.ISS in actions
+            else None,
+            "iss_safeguards": safeguards.model_dump_json() if safeguards else None,
+            "iss_recorded_as_removal": int(as_removal or current.iss_recorded_as_removal),
+        }
+        changed = {name: value for name, value in new_values.items() if row[name] != value}
+        if not changed:
+            return current
+        with self._write() as write:
+            hlc = write.stamp()
+            changed["updated_at"] = to_text(write.now)
+            assignments = ", ".join(f"{name} = ?" for name in changed)
+            write.connection.execute(
+                f"UPDATE incidents SET {assignments}, hlc = ? WHERE id = ?",
+                (*changed.values(), hlc, incident_id),
+            )
+            self._audit(
+                write,
+                "incident",
+                incident_id,
+                "edit",
+                {
+                    name: [row[name], value]
+                    for name, value in changed.items()
+                    if name != "updated_at"
+                },
+            )
+            self._add_follow_ups(write, incident_id, actions)
+            if current.level == 2 and level == 1:
+                self._withdraw_incident_tree(write, incident_id)
+            elif current.level == 1 and level == 2:
+                self._enqueue_incident_tree(write, incident_id)
+            elif level == 2:
+                fresh = write.connection.execute(
+                    "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+                ).fetchone()
+                wire = _row_wire("incident", fresh)
+                self._enqueue(
+                    write,
+                    "incident",
+                    incident_id,
+                    "upsert",
+                    {name: wire[name] for name in changed if name in wire},
+                )
+                self._enqueue_new_follow_ups(write, incident_id)
+        return self.incident(incident_id)
+
+    def _enqueue_new_follow_ups(self, write: _Write, incident_id: str) -> None:
+        for follow_up in write.connection.execute(
+            "SELECT f.* FROM follow_ups f WHERE f.incident_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM outbox o WHERE o.entity_id = f.id) AND NOT EXISTS "
+            "(SELECT 1 FROM remote_copies r WHERE r.entity_id = f.id)",
+            (incident_id,),
+        ).fetchall():
+            self._enqueue(
+                write, "follow_up", follow_up["id"], "upsert", _row_wire("follow_up", follow_up)
+            )
+
+    def add_actions(self, incident_id: str, actions: Sequence[Action]) -> Incident:
+        """Record an intervention on an earlier occurrence (asked for by progression advice)."""
+        current = self.incident(incident_id)
+        return self.edit_incident(
+            incident_id, IncidentChanges(actions=[*current.actions, *actions])
+        )
+
+    def void_incident(self, incident_id: str, reason: str) -> Incident:
+        """Void instead of delete: the record stays, marked, with the reason."""
+        reason = reason.strip()
+        if not reason:
+            raise StoreError("a reason is needed to void a record")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise StoreError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
+        row = self._owned_incident_row(incident_id)
+        if row["voided_at"] is not None:
+            raise StoreError("this record is already voided")
+        with self._write() as write:
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "UPDATE incidents SET voided_at = ?, void_reason = ?, updated_at = ?, hlc = ? "
+                "WHERE id = ?",
+                (now_text, reason, now_text, write.stamp(), incident_id),
+            )
+            self._audit(write, "incident", incident_id, "void", {"reason": reason})
+            if row["level"] == 2:
+                self._enqueue(
+                    write,
+                    "incident",
+                    incident_id,
+                    "upsert",
+                    {"voided_at": now_text, "void_reason": reason, "updated_at": now_text},
+                )
+        return self.incident(incident_id)
+
+    def complete_follow_up(self, follow_up_id: str, note: str = "") -> FollowUp:
+        row = self.connection.execute(
+            "SELECT f.*, i.level FROM follow_ups f JOIN incidents i ON i.id = f.incident_id "
+            "WHERE f.id = ?",
+            (follow_up_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no follow-up {follow_up_id!r} on this device")
+        if row["done_at"] is not None:
+            raise StoreError("this follow-up is already done")
+        with self._write() as write:
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "UPDATE follow_ups SET done_at = ?, done_by = ?, note = ?, hlc = ? WHERE id = ?",
+                (now_text, write.staff_id, note, write.stamp(), follow_up_id),
+            )
+            self._audit(write, "follow_up", follow_up_id, "done", {"note": note})
+            if row["level"] == 2:
+                self._enqueue(
+                    write,
+                    "follow_up",
+                    follow_up_id,
+                    "upsert",
+                    {"done_at": now_text, "done_by": write.staff_id, "note": note},
+                )
+        return self.follow_up(follow_up_id)
+
+    def start_tab(
+        self,
+        student_id: str,
+        kind: TabKind = TabKind.SPOT,
+        started_by: StartedBy = StartedBy.TEACHER,
+        *,
+        incident_id: str | None = None,
+        note: str = "",
+    ) -> TabEvent:
+        """Start a Take a Break. A support, never discipline (R3); it syncs, but a link to a
+        Level 1 record stays on the device."""
+        staff_id = self._require_staff()
+        self.student(student_id)
+        running = self.connection.execute(
+            "SELECT id FROM tab_events WHERE student_id = ? AND ended_at IS NULL "
+            "AND voided_at IS NULL",
+            (student_id,),
+        ).fetchone()
+        if running is not None:
+            raise StoreError("this student already has a Take a Break running: stop it first")
+        linked_level = None
+        if incident_id is not None:
+            linked = self.incident(incident_id)
+            linked_level = linked.level
+        tab_id = new_id()
+        with self._write() as write:
+            write.connection.execute(
+                "INSERT INTO tab_events (id, student_id, staff_id, device_id, kind, started_by,"
+                " started_at, incident_id, note, tz, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tab_id,
+                    student_id,
+                    staff_id,
+                    self.device_id,
+                    kind.value,
+                    started_by.value,
+                    to_text(write.now),
+                    incident_id,
+                    note,
+                    self.timezone.key,
+                    write.stamp(),
+                ),
+            )
+            self._audit(write, "tab", tab_id, "start", {"kind": kind.value})
+            row = write.connection.execute(
+                "SELECT * FROM tab_events WHERE id = ?", (tab_id,)
+            ).fetchone()
+            fields = _row_wire("tab", row)
+            if linked_level != 2:
+                fields["incident_id"] = None
+            self._enqueue(write, "tab", tab_id, "upsert", fields)
+        return self.tab(tab_id)
+
+    def stop_tab(
+        self, tab_id: str, returned_ready: bool, reflection: str | None = None
+    ) -> TabEvent:
+        row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
+        if row["ended_at"] is not None:
+            raise StoreError("this Take a Break has already ended")
+        with self._write() as write:
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "UPDATE tab_events SET ended_at = ?, returned_ready = ?, reflection = ?, hlc = ? "
+                "WHERE id = ?",
+                (now_text, int(returned_ready), reflection, write.stamp(), tab_id),
+            )
+            self._audit(write, "tab", tab_id, "stop", {"returned_ready": returned_ready})
+            self._enqueue(
+                write,
+                "tab",
+                tab_id,
+                "upsert",
+                {"ended_at": now_text, "returned_ready": returned_ready, "reflection": reflection},
+            )
+        return self.tab(tab_id)
+
+    def void_tab(self, tab_id: str, reason: str) -> TabEvent:
+        reason = reason.strip()
+        if not reason:
+            raise StoreError("a reason is needed to void a record")
+        row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
+        with self._write() as write:
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "UPDATE tab_events SET voided_at = ?, void_reason = ?, hlc = ? WHERE id = ?",
+                (now_text, reason, write.stamp(), tab_id),
+            )
+            self._audit(write, "tab", tab_id, "void", {"reason": reason})
+            self._enqueue(
+                write, "tab", tab_id, "upsert", {"voided_at": now_text, "void_reason": reason}
+            )
+        return self.tab(tab_id)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> Incident:
+        row = self.connection.execute(
+            "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no record {incident_id!r} on this device")
+        return _incident_from_row(row)
+
+    def tab(self, tab_id: str) -> TabEvent:
+        row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
+        return _tab_from_row(row)
+
+    def follow_up(self, follow_up_id: str) -> FollowUp:
+        row = self.connection.execute(
+            "SELECT * FROM follow_ups WHERE id = ?", (follow_up_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no follow-up {follow_up_id!r} on this device")
+        return _follow_up_from_row(row)
+
+    def follow_ups_for(self, incident_id: str) -> list[FollowUp]:
+        rows = self.connection.execute(
+            "SELECT * FROM follow_ups WHERE incident_id = ? ORDER BY created_at, kind",
+            (incident_id,),
+        )
+        return [_follow_up_from_row(row) for row in rows]
+
+    def incidents_between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        student_id: str | None = None,
+        include_voided: bool = True,
+    ) -> list[Incident]:
+        query = "SELECT * FROM incidents WHERE occurred_at >= ? AND occurred_at < ?"
+        params: list[Any] = [to_text(start), to_text(end)]
+        if student_id is not None:
+            query += " AND student_id = ?"
+            params.append(student_id)
+        if not include_voided:
+            query += " AND voided_at IS NULL"
+        rows = self.connection.execute(query + " ORDER BY occurred_at DESC, id DESC", params)
+        return [_incident_from_row(row) for row in rows]
+
+    def tabs_between(
+        self, start: datetime, end: datetime, *, student_id: str | None = None
+    ) -> list[TabEvent]:
+        query = "SELECT * FROM tab_events WHERE started_at >= ? AND started_at < ?"
+        params: list[Any] = [to_text(start), to_text(end)]
+        if student_id is not None:
+            query += " AND student_id = ?"
+            params.append(student_id)
+        rows = self.connection.execute(query + " ORDER BY started_at DESC", params)
+        return [_tab_from_row(row) for row in rows]
+
+    def todays_incidents(self) -> list[Incident]:
+        return self.incidents_between(*self.day_bounds(self.local_today()))
+
+    def counts_for_day(self, day: date | None = None) -> dict[str, int]:
+        """Interventions per student on a local day (voided ones not counted)."""
+        start, end = self.day_bounds(day or self.local_today())
+        rows = self.connection.execute(
+            "SELECT student_id, count(*) FROM incidents WHERE occurred_at >= ? "
+            "AND occurred_at < ? AND voided_at IS NULL GROUP BY student_id",
+            (to_text(start), to_text(end)),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def student_history(self, student_id: str) -> tuple[list[Incident], list[TabEvent]]:
+        """This school year's interventions and Take a Breaks for one student, newest first."""
+        year = self.school_year()
+        start = datetime.combine(year.start, time.min, tzinfo=self.timezone)
+        end = datetime.combine(year.end, time.min, tzinfo=self.timezone)
+        return (
+            self.incidents_between(start, end, student_id=student_id),
+            self.tabs_between(start, end, student_id=student_id),
+        )
+
+    def running_tabs(self) -> list[TabEvent]:
+        rows = self.connection.execute(
+            "SELECT * FROM tab_events WHERE ended_at IS NULL AND voided_at IS NULL "
+            "ORDER BY started_at"
+        )
+        return [_tab_from_row(row) for row in rows]
+
+    def open_follow_ups(self) -> list[OpenFollowUp]:
+        """R6 follow-ups not yet done, on this device's own records that are not voided."""
+        rows = self.connection.execute(
+            "SELECT f.id AS follow_up_id FROM follow_ups f JOIN incidents i "
+            "ON i.id = f.incident_id WHERE f.done_at IS NULL AND f.voided_at IS NULL "
+            "AND i.voided_at IS NULL AND i.device_id = ? ORDER BY i.occurred_at, f.kind",
+            (self.device_id,),
+        ).fetchall()
+        found = []
+        for row in rows:
+            follow_up = self.follow_up(row["follow_up_id"])
+            found.append(OpenFollowUp(follow_up, self.incident(follow_up.incident_id)))
+        return found
+
+    def top_behaviors(self, staff_id: str | None = None, limit: int = 9) -> list[str]:
+        """The behaviors this staff member logs most (this school year), most used first."""
+        year = self.school_year()
+        start = datetime.combine(year.start, time.min, tzinfo=self.timezone)
+        rows = self.connection.execute(
+            "SELECT behavior_code, count(*) AS uses FROM incidents WHERE staff_id = ? "
+            "AND occurred_at >= ? GROUP BY behavior_code ORDER BY uses DESC, behavior_code "
+            "LIMIT ?",
+            (staff_id or self.staff_id or "", to_text(start), limit),
+        )
+        return [row[0] for row in rows]
+
+    def audit_for(self, entity_id: str) -> list[dict[str, Any]]:
+        rows = self.connection.execute(
+            "SELECT * FROM audit WHERE entity_id = ? ORDER BY id", (entity_id,)
+        )
+        return [{**dict(row), "changes": json.loads(row["changes"])} for row in rows]
+
+    def sync_status(self) -> SyncStatus:
+        pending = self.connection.execute("SELECT count(*), min(created_at) FROM outbox").fetchone()
+        state = self.connection.execute("SELECT * FROM sync_state WHERE id = 1").fetchone()
+        dead = self.connection.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        online = state["online"]
+        return SyncStatus(
+            pending_count=pending[0],
+            oldest_pending_at=from_text(pending[1]),
+            online=None if online is None else bool(online),
+            last_success_at=from_text(state["last_success_at"]),
+            last_error=state["last_error"],
+            last_error_at=from_text(state["last_error_at"]),
+            dead_letter_count=dead,
+            draining_total=state["draining_total"],
+            enrolled=self.meta("server_url") is not None,
+        )
+
+    def export_rows(self, staff_id: str | None = None) -> list[dict[str, Any]]:
+        """A staff member's own records, Level 1 included, for a local export (R1 allows it)."""
+        who = staff_id or self.staff_id or ""
+        rows: list[dict[str, Any]] = []
+        for row in self.connection.execute(
+            "SELECT * FROM incidents WHERE staff_id = ? ORDER BY occurred_at, id", (who,)
+        ):
+            incident = _incident_from_row(row)
+            rows.append({"record_type": "intervention", **incident.model_dump(mode="json")})
+        tab_rows = self.connection.execute(
+            "SELECT * FROM tab_events WHERE staff_id = ? ORDER BY started_at, id", (who,)
+        )
+        rows.extend(
+            {"record_type": "take_a_break", **_tab_from_row(row).model_dump(mode="json")}
+            for row in tab_rows
+        )
+        return rows
