@@ -1,0 +1,177 @@
+"""`classlog demo`: the main job with no set-up.
+
+A throwaway home holds a demo school's roster, a local district server on SQLite with the same
+roster, this device enrolled, and the sync daemon running; the TUI opens on top. Everything stops,
+and the throwaway directory is removed, when the TUI exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import timedelta
+from pathlib import Path
+
+from classlog.cli import UserError
+
+DEMO_STAFF = "staff-teacher-1"
+DEMO_SCHOOL = "school-lincoln"
+PERIOD_SCHEDULE = {
+    "1": "07:45-08:40",
+    "2": "08:45-09:40",
+    "3": "09:45-10:40",
+    "4": "10:45-11:40",
+    "5": "12:15-13:10",
+    "6": "13:15-14:10",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _classlog(*args: str) -> list[str]:
+    return [sys.executable, "-m", "classlog", *args]
+
+
+def _run(command: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise UserError(f"demo set-up failed at `{' '.join(command[2:])}`: {detail[-1:]}")
+    return result.stdout
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise UserError("the demo's district server stopped during start-up")
+        with suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise UserError("the demo's district server did not start within 20 s")
+
+
+@contextmanager
+def _background(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def seed_history(home: Path) -> None:
+    """A few earlier records, so progression advice and the history have something to show."""
+    from schema.models import Action, IncidentDraft
+    from schema.store import DeviceStore
+
+    store = DeviceStore.open(home)
+    try:
+        sections = store.sections_for(store.staff_id)
+        students = store.students_in_section(sections[0].sourced_id) if sections else []
+        now = store.now()
+        history = [
+            (0, "DIS-CLASS", 1, [Action.REDIRECT], 9),
+            (0, "DIS-CLASS", 1, [], 2),
+            (1, "LANG-STUDENT", 1, [Action.PRIVATE_CONFERENCE], 6),
+            (2, "DEVICE", 1, [Action.REDIRECT], 4),
+            (3, "PHYS-CONTACT", 2, [Action.SUPPORT_STAFF, Action.FAMILY_CONTACT], 3),
+        ]
+        for index, code, level, actions, days_ago in history:
+            if index >= len(students):
+                continue
+            store.log_incident(
+                IncidentDraft(
+                    student_id=students[index].sourced_id,
+                    behavior_code=code,
+                    level=level,
+                    actions=actions,
+                    occurred_at=now - timedelta(days=days_ago, hours=1),
+                    location="Classroom",
+                )
+            )
+        store.set_config(period_schedule=json.dumps(PERIOD_SCHEDULE))
+    finally:
+        store.close()
+
+
+def run_demo(keep: Path | None = None, *, offline: bool = False) -> int:
+    from classlog.demo_roster import write_demo_roster
+
+    base = keep or Path(tempfile.mkdtemp(prefix="classlog-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    home = base / "device"
+    env = {**os.environ, "CLASSLOG_HOME": str(home)}
+    try:
+        roster = write_demo_roster(base / "roster")
+        fresh = not (home / "device.db").exists()
+        if fresh:
+            _run(_classlog("roster", "import", str(roster), "--staff", DEMO_STAFF), env)
+            seed_history(home)
+        if offline:
+            return _open_tui(home)
+        return _run_online(base, home, roster, env, fresh)
+    finally:
+        if keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _open_tui(home: Path) -> int:
+    from tui.app import run
+
+    return run(home)
+
+
+def _run_online(base: Path, home: Path, roster: Path, env: dict[str, str], fresh: bool) -> int:
+    district_db = f"sqlite:///{base / 'district.db'}"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    if fresh:
+        _run(_classlog("district", "import-roster", str(roster), "--db", district_db), env)
+    server = _classlog("server", "--db", district_db, "--host", "127.0.0.1", "--port", str(port))
+    with _background(server, env, base / "server.log") as server_process:
+        _wait_for_health(url, server_process)
+        code = _run(
+            _classlog(
+                "district",
+                "enroll-code",
+                "--school",
+                DEMO_SCHOOL,
+                "--role",
+                "classroom",
+                "--staff",
+                DEMO_STAFF,
+                "--db",
+                district_db,
+            ),
+            env,
+        ).split()[-1]
+        _run(_classlog("enroll", url, code), env)
+        with _background(_classlog("sync"), env, base / "sync.log"):
+            return _open_tui(home)

@@ -1,0 +1,432 @@
+"""Commands that work on this device's own data: the TUI, roster import, scripted logging,
+Take a Break, export and the demo. Heavy imports stay inside the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from classlog.cli import UserError, add_home_option, home_dir
+
+if TYPE_CHECKING:
+    from schema.store import DeviceStore
+
+ACTION_CHOICES = (
+    "redirect",
+    "reteach",
+    "proximity",
+    "private_conference",
+    "seat_change",
+    "take_a_break",
+    "family_contact",
+    "support_staff",
+    "removal",
+    "iss",
+)
+TAB_KIND_CHOICES = ("spot", "out", "out_and_back")
+
+
+def add_commands(commands: Any) -> None:
+    """Register the device commands on the top-level sub-parser collection."""
+    tui = commands.add_parser("tui", help="open the teacher's screen (the default command)")
+    add_home_option(tui)
+    tui.set_defaults(handler=open_tui)
+
+    demo = commands.add_parser(
+        "demo", help="try classlog with a demo school, in a throwaway home directory"
+    )
+    demo.add_argument("--keep", metavar="DIR", help="use (and keep) this directory")
+    demo.add_argument(
+        "--offline", action="store_true", help="the TUI alone: no local server, no daemon"
+    )
+    demo.set_defaults(handler=run_demo)
+
+    roster = commands.add_parser("roster", help="the device's roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", metavar="COMMAND", required=True)
+    roster_import = roster_commands.add_parser(
+        "import", help="import a OneRoster 1.1 or 1.2 CSV folder or zip into this device"
+    )
+    add_home_option(roster_import)
+    roster_import.add_argument("path", type=Path, help="folder or .zip of OneRoster CSV files")
+    roster_import.add_argument(
+        "--staff", metavar="SOURCEDID", help="the staff member who uses this device"
+    )
+    roster_import.set_defaults(handler=roster_import_command)
+
+    log = commands.add_parser("log", help="log, edit or void an intervention from a script")
+    log_commands = log.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
+    add = log_commands.add_parser("add", help="log a Level 1 or 2 intervention")
+    add_home_option(add)
+    add.add_argument("--student", required=True, metavar="ID", help="student sourcedId")
+    add.add_argument("--behavior", required=True, metavar="CODE", help="grid code, e.g. DIS-CLASS")
+    add.add_argument("--level", required=True, type=int, choices=(1, 2), help="1 or 2")
+    add.add_argument(
+        "--action",
+        action="append",
+        default=[],
+        choices=ACTION_CHOICES,
+        metavar="ACTION",
+        help=f"an action taken (repeatable): {', '.join(ACTION_CHOICES)}",
+    )
+    add.add_argument("--note", default="", help="a short note")
+    add.add_argument("--at", metavar="ISO-TIME", help="when it happened (default: now)")
+    add.add_argument("--location", help="where it happened")
+    add.add_argument("--iss-days", type=float, metavar="DAYS", help="ISS length, 0.5 or 1")
+    add.add_argument(
+        "--safeguards",
+        action="store_true",
+        help="for an ISS of a student with an IEP: school work, special education services and "
+        "a peer without a disability are all in place",
+    )
+    add.add_argument("--bypass-reason", help="why progression advice was not followed")
+    add.set_defaults(handler=log_add_command)
+
+    edit = log_commands.add_parser("edit", help="edit a record (audited)")
+    add_home_option(edit)
+    edit.add_argument("id", help="record id")
+    edit.add_argument("--level", type=int, choices=(1, 2))
+    edit.add_argument("--note")
+    edit.add_argument("--action", action="append", choices=ACTION_CHOICES, metavar="ACTION")
+    edit.set_defaults(handler=log_edit_command)
+
+    void = log_commands.add_parser("void", help="void a record, with a reason")
+    add_home_option(void)
+    void.add_argument("id", help="record id")
+    void.add_argument("--reason", required=True)
+    void.set_defaults(handler=log_void_command)
+
+    today = log_commands.add_parser("today", help="list today's records")
+    add_home_option(today)
+    today.set_defaults(handler=log_today_command)
+
+    tab = commands.add_parser("tab", help="start or stop a Take a Break")
+    tab_commands = tab.add_subparsers(dest="tab_command", metavar="COMMAND", required=True)
+    start = tab_commands.add_parser("start", help="start a Take a Break")
+    add_home_option(start)
+    start.add_argument("--student", required=True, metavar="ID")
+    start.add_argument("--kind", default="spot", choices=TAB_KIND_CHOICES)
+    start.add_argument("--by", default="teacher", choices=("teacher", "student"))
+    start.set_defaults(handler=tab_start_command)
+    stop = tab_commands.add_parser("stop", help="end a Take a Break")
+    add_home_option(stop)
+    stop.add_argument("id", help="the Take a Break's id")
+    ready = stop.add_mutually_exclusive_group()
+    ready.add_argument("--ready", dest="ready", action="store_true", default=True)
+    ready.add_argument("--not-ready", dest="ready", action="store_false")
+    stop.add_argument("--reflection")
+    stop.set_defaults(handler=tab_stop_command)
+
+    export = commands.add_parser(
+        "export", help="export your own records (Level 1 included) from this device"
+    )
+    add_home_option(export)
+    export.add_argument("--format", default="jsonl", choices=("jsonl", "csv"))
+    export.add_argument("--out", type=Path, help="write to a file instead of standard output")
+    export.set_defaults(handler=export_command)
+
+
+def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> DeviceStore:
+    from schema.db import NewerDatabaseError, db_path
+    from schema.store import DeviceStore
+
+    home = home_dir(args)
+    if must_exist and not db_path(home).exists():
+        raise UserError(
+            f"no classlog data in {home}: import a roster first (classlog roster import PATH)"
+        )
+    try:
+        return DeviceStore.open(home)
+    except NewerDatabaseError as error:
+        raise UserError(str(error)) from error
+    except OSError as error:
+        raise UserError(f"cannot open {home}: {error.strerror}") from error
+
+
+def open_tui(args: argparse.Namespace) -> int:
+    from tui.app import run
+
+    store = open_store(args, must_exist=False)
+    store.close()
+    return run(home_dir(args))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from classlog.demo import run_demo as demo
+
+    return demo(Path(args.keep) if args.keep else None, offline=args.offline)
+
+
+def roster_import_command(args: argparse.Namespace) -> int:
+    from schema.roster import RosterError, read_roster
+
+    try:
+        roster = read_roster(args.path)
+    except RosterError as error:
+        raise UserError(f"{error} (nothing was imported)") from error
+    except OSError as error:
+        raise UserError(f"{args.path}: {error.strerror}") from error
+    staff_ids = {member.sourced_id for member in roster.staff}
+    store = open_store(args, must_exist=False)
+    try:
+        staff_id = args.staff or store.staff_id
+        if staff_id is not None and staff_id not in staff_ids:
+            raise UserError(f"--staff {staff_id}: no such staff member in the roster")
+        if staff_id is None:
+            staff_id = _ask_staff(roster.staff)
+        import_roster(store, roster)
+        store.set_config(staff_id=staff_id)
+        member = next(m for m in roster.staff if m.sourced_id == staff_id)
+        print(
+            f"imported {len(roster.students)} students, {len(roster.sections)} sections and "
+            f"{len(roster.staff)} staff (OneRoster {roster.version}); this device is "
+            f"{member.given_name} {member.family_name}'s"
+        )
+    finally:
+        store.close()
+    return 0
+
+
+def import_roster(store: DeviceStore, roster: Any) -> None:
+    """Write a read roster into the device, keeping only what a device may hold (R8)."""
+    store.replace_roster(
+        orgs=[(org.sourced_id, org.name, org.type) for org in roster.orgs],
+        staff=roster.staff,
+        students=roster.students,
+        sections=roster.sections,
+        enrollments=[(e.section_id, e.user_id, e.role) for e in roster.enrollments],
+        school_year_start=roster.school_year_start(),
+    )
+
+
+def _ask_staff(staff: list[Any]) -> str:
+    if not sys.stdin.isatty():
+        raise UserError("which staff member uses this device? give --staff SOURCEDID")
+    ordered = sorted(staff, key=lambda member: (member.family_name, member.given_name))
+    for number, member in enumerate(ordered, start=1):
+        print(f"{number:3}  {member.given_name} {member.family_name}  ({member.role})")
+    answer = input("Who uses this device? number: ").strip()
+    if not answer.isdigit() or not 1 <= int(answer) <= len(ordered):
+        raise UserError(f"{answer!r} is not one of the numbers listed")
+    return str(ordered[int(answer) - 1].sourced_id)
+
+
+def _parse_time(text: str, store: DeviceStore) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise UserError(f"--at {text!r} is not an ISO time like 2026-11-20T10:15") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=store.timezone)
+    return moment
+
+
+def log_add_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from schema.models import Action, IncidentDraft, IssSafeguards
+    from schema.store import StoreError
+
+    store = open_store(args)
+    try:
+        try:
+            draft = IncidentDraft(
+                student_id=args.student,
+                behavior_code=args.behavior.upper(),
+                level=args.level,
+                actions=[Action(action) for action in args.action],
+                occurred_at=_parse_time(args.at, store) if args.at else None,
+                location=args.location,
+                note=args.note,
+                iss_days=args.iss_days,
+                iss_safeguards=IssSafeguards(
+                    school_work=True,
+                    special_education_services=True,
+                    peer_without_disability=True,
+                )
+                if args.safeguards
+                else None,
+                bypass_reason=args.bypass_reason,
+            )
+        except ValidationError as error:
+            raise UserError(_first_error(error)) from error
+        try:
+            incident = store.log_incident(draft)
+        except StoreError as error:
+            raise UserError(str(error)) from error
+        summary = f"saved {incident.id}: Level {incident.level} {incident.behavior_code}"
+        if incident.iss_recorded_as_removal:
+            summary += " (ISS recorded as a removal: the three IEP safeguards were not all given)"
+        if incident.progression_bypassed:
+            summary += " (progression advice bypassed)"
+        print(summary)
+        _, advice = store.advice(incident.student_id, incident.behavior_code)
+        print(f"next time: {advice.reason}")
+    finally:
+        store.close()
+    return 0
+
+
+def _first_error(error: Any) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "input"
+    return f"{where}: {first['msg']}"
+
+
+def log_edit_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from schema.models import Action
+    from schema.store import IncidentChanges, StoreError
+
+    store = open_store(args)
+    try:
+        given: dict[str, Any] = {}
+        if args.level is not None:
+            given["level"] = args.level
+        if args.note is not None:
+            given["note"] = args.note
+        if args.action is not None:
+            given["actions"] = [Action(action) for action in args.action]
+        if not given:
+            raise UserError("nothing to change: give --level, --note or --action")
+        try:
+            incident = store.edit_incident(args.id, IncidentChanges(**given))
+        except ValidationError as error:
+            raise UserError(_first_error(error)) from error
+        except StoreError as error:
+            raise UserError(str(error)) from error
+        print(f"saved {incident.id}: Level {incident.level} {incident.behavior_code}")
+    finally:
+        store.close()
+    return 0
+
+
+def log_void_command(args: argparse.Namespace) -> int:
+    from schema.store import StoreError
+
+    store = open_store(args)
+    try:
+        try:
+            incident = store.void_incident(args.id, args.reason)
+        except StoreError as error:
+            raise UserError(str(error)) from error
+        print(f"voided {incident.id}: {incident.void_reason}")
+    finally:
+        store.close()
+    return 0
+
+
+def log_today_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        students = store.students()
+        for incident in store.todays_incidents():
+            student = students.get(incident.student_id)
+            name = student.display_name if student else incident.student_id
+            local = incident.occurred_at.astimezone(store.timezone).strftime("%H:%M")
+            state = " VOID" if incident.voided_at else ""
+            print(
+                f"{local}  L{incident.level}  {incident.behavior_code:<14} "
+                f"{_printable(name)}{state}  {incident.id}"
+            )
+    finally:
+        store.close()
+    return 0
+
+
+def _printable(text: str) -> str:
+    """People's text with control characters made visible, so a name cannot drive the terminal."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def tab_start_command(args: argparse.Namespace) -> int:
+    from schema.models import StartedBy, TabKind
+    from schema.store import StoreError
+
+    store = open_store(args)
+    try:
+        try:
+            tab = store.start_tab(args.student, TabKind(args.kind), StartedBy(args.by))
+        except StoreError as error:
+            raise UserError(str(error)) from error
+        print(f"started {tab.id}: Take a Break ({tab.kind.value}) for {tab.student_id}")
+    finally:
+        store.close()
+    return 0
+
+
+def tab_stop_command(args: argparse.Namespace) -> int:
+    from schema.store import StoreError
+
+    store = open_store(args)
+    try:
+        try:
+            tab = store.stop_tab(args.id, args.ready, args.reflection)
+        except StoreError as error:
+            raise UserError(str(error)) from error
+        minutes = tab.minutes or 0.0
+        ready = "returned ready" if tab.returned_ready else "not ready"
+        print(f"stopped {tab.id} after {minutes:.1f} min, {ready}")
+    finally:
+        store.close()
+    return 0
+
+
+EXPORT_COLUMNS = (
+    "record_type",
+    "id",
+    "student_id",
+    "staff_id",
+    "behavior_code",
+    "level",
+    "actions",
+    "occurred_at",
+    "tz",
+    "location",
+    "motivation",
+    "others_involved",
+    "note",
+    "iss_days",
+    "iss_recorded_as_removal",
+    "progression_bypassed",
+    "kind",
+    "started_by",
+    "started_at",
+    "ended_at",
+    "returned_ready",
+    "reflection",
+    "voided_at",
+    "void_reason",
+)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        rows = store.export_rows()
+    finally:
+        store.close()
+    out = args.out.open("w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        if args.format == "jsonl":
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                flat = dict(row)
+                if isinstance(flat.get("actions"), list):
+                    flat["actions"] = ";".join(flat["actions"])
+                writer.writerow(flat)
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f"exported {len(rows)} records to {args.out}", file=sys.stderr)
+    return 0
