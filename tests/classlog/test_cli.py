@@ -224,3 +224,54 @@ def test_unknown_command_and_help(tmp_path: Path) -> None:
     helped = classlog(tmp_path, "log", "add", "--help")
     assert helped.returncode == 0
     assert "--behavior" in helped.stdout
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_roster_import_of_a_oneroster_zip_sets_up_the_device(tmp_path: Path, version: str) -> None:
+    from classlog.demo_roster import write_demo_roster
+
+    roster = write_demo_roster(tmp_path / "roster", version=version, as_zip=True)
+    home = tmp_path / "home"
+    result = classlog(home, "roster", "import", str(roster), "--staff", "staff-teacher-1")
+    assert result.returncode == 0, result.stderr
+    assert "imported 160 students" in result.stdout
+    store = DeviceStore.open(home)
+    try:
+        assert store.staff_id == "staff-teacher-1"
+        sections = store.sections_for(store.staff_id)
+        assert [section.sourced_id for section in sections][:2] == ["section-p1", "section-p2"]
+        assert any(student.iep for student in store.students().values())
+        assert store.school_year_start().isoformat() == "2026-09-01"
+    finally:
+        store.close()
+
+
+def test_roster_import_without_staff_and_without_a_terminal_asks_for_staff(
+    tmp_path: Path,
+) -> None:
+    from classlog.demo_roster import write_demo_roster
+
+    roster = write_demo_roster(tmp_path / "roster")
+    assert_refused(classlog(tmp_path / "home", "roster", "import", str(roster)), "--staff")
+
+
+def test_bad_roster_names_file_line_and_column_and_changes_nothing(device_home: Path) -> None:
+    from classlog.demo_roster import write_demo_roster
+
+    roster = write_demo_roster(device_home.parent / "roster")
+    users = roster / "users.csv"
+    lines = users.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3] + ",extra-cell"
+    users.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = DeviceStore.open(device_home)
+    students_before = before.students()
+    before.close()
+    result = classlog(device_home, "roster", "import", str(roster), "--staff", "staff-teacher-1")
+    assert_refused(result, "users.csv, line 4")
+    assert "nothing was imported" in result.stderr
+    after = DeviceStore.open(device_home)
+    try:
+        assert after.students() == students_before
+        assert after.staff_id == "t-1"
+    finally:
+        after.close()
