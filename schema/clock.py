@@ -7,6 +7,7 @@ id. Encoded as a fixed-width string so that string order is timestamp order.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 WALL_DIGITS = 13
 COUNTER_DIGITS = 6
 MAX_COUNTER = 10**COUNTER_DIGITS - 1
+_ENCODED = re.compile(rf"([0-9]{{{WALL_DIGITS}}})-([0-9]{{{COUNTER_DIGITS}}})-(.+)", re.DOTALL)
 
 WallClock = Callable[[], int]
 """Returns physical time in milliseconds since the Unix epoch."""
@@ -38,13 +40,10 @@ class Timestamp:
 
     @classmethod
     def decode(cls, text: str) -> Timestamp:
-        try:
-            wall_text, counter_text, node = text.split("-", 2)
-            if len(wall_text) != WALL_DIGITS or len(counter_text) != COUNTER_DIGITS or not node:
-                raise ValueError(text)
-            return cls(int(wall_text), int(counter_text), node)
-        except ValueError as error:
-            raise ClockError(f"not a hybrid logical clock value: {text!r}") from error
+        match = _ENCODED.fullmatch(text)
+        if match is None:
+            raise ClockError(f"not a hybrid logical clock value: {text!r}")
+        return cls(int(match[1]), int(match[2]), match[3])
 
     def __str__(self) -> str:
         return self.encode()

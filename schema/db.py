@@ -197,7 +197,11 @@ def connect(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
     if migrate:
-        apply_migrations(connection)
+        try:
+            apply_migrations(connection)
+        except BaseException:
+            connection.close()
+            raise
     return connection
 
 
@@ -234,7 +238,8 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield connection
+        connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
         raise
-    connection.execute("COMMIT")

@@ -156,6 +156,8 @@ def parse_grid(text: str, source: str = "grid") -> Grid:
         document = json.loads(text)
         raw_entries = document["entries"] if isinstance(document, dict) else document
         return Grid(GridEntry.model_validate(raw) for raw in raw_entries)
+    except GridError as error:
+        raise GridError(f"{source}: {error}") from error
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise GridError(f"{source}: not a grid file ({error})") from error
     except ValidationError as error:

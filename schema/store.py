@@ -28,6 +28,7 @@ from schema.ids import new_id
 from schema.models import (
     LEVEL_2_ONLY_ACTIONS,
     Action,
+    AwareDatetime,
     FollowUp,
     FollowUpKind,
     Incident,
@@ -125,7 +126,7 @@ class IncidentChanges(BaseModel):
     level: int | None = Field(default=None, ge=1, le=2)
     behavior_code: str | None = None
     actions: list[Action] | None = None
-    occurred_at: datetime | None = None
+    occurred_at: AwareDatetime | None = None
     location: str | None = None
     motivation: str | None = None
     others_involved: str | None = None
@@ -740,7 +741,7 @@ class DeviceStore:
         )
 
     def _owned_incident_row(self, incident_id: str) -> sqlite3.Row:
-        row = self.connection.execute(
+        row: sqlite3.Row | None = self.connection.execute(
             "SELECT * FROM incidents WHERE id = ?", (incident_id,)
         ).fetchone()
         if row is None:
@@ -763,7 +764,7 @@ class DeviceStore:
         level = changes.level if changes.level is not None else current.level
         code = changes.behavior_code or current.behavior_code
         occurred_at = changes.occurred_at or current.occurred_at
-        if occurred_at > self.now() + FUTURE_TOLERANCE:
+        if changes.occurred_at is not None and occurred_at > self.now() + FUTURE_TOLERANCE:
             raise StoreError("the time of an intervention cannot be in the future")
         entry = self.grid_entry(student, code, occurred_at.astimezone(self.timezone).date())
         if entry.office_managed:
@@ -786,7 +787,14 @@ class DeviceStore:
             if Action.ISS in actions
             else None,
             "iss_safeguards": safeguards.model_dump_json() if safeguards else None,
-            "iss_recorded_as_removal": int(as_removal or current.iss_recorded_as_removal),
+            "iss_recorded_as_removal": int(
+                as_removal
+                or (
+                    current.iss_recorded_as_removal
+                    and Action.REMOVAL in actions
+                    and Action.ISS not in actions
+                )
+            ),
         }
         changed = {name: value for name, value in new_values.items() if row[name] != value}
         if not changed:
@@ -988,6 +996,8 @@ class DeviceStore:
         row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
         if row is None:
             raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
+        if row["voided_at"] is not None:
+            raise StoreError("this Take a Break is already voided")
         with self._write() as write:
             now_text = to_text(write.now)
             write.connection.execute(
@@ -1110,8 +1120,8 @@ class DeviceStore:
         start = datetime.combine(year.start, time.min, tzinfo=self.timezone)
         rows = self.connection.execute(
             "SELECT behavior_code, count(*) AS uses FROM incidents WHERE staff_id = ? "
-            "AND occurred_at >= ? GROUP BY behavior_code ORDER BY uses DESC, behavior_code "
-            "LIMIT ?",
+            "AND voided_at IS NULL AND occurred_at >= ? GROUP BY behavior_code "
+            "ORDER BY uses DESC, behavior_code LIMIT ?",
             (staff_id or self.staff_id or "", to_text(start), limit),
         )
         return [row[0] for row in rows]
