@@ -42,7 +42,7 @@ def grade_number(grade: str) -> int | None:
 
 
 class GridEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
     grade_band: str

@@ -18,6 +18,13 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
+class Record(BaseModel):
+    """Base of the device's models. Validators are built on first use, not at import, so the
+    teacher's screen starts fast."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Action(StrEnum):
     """What staff did. Removal, ISS and calling support staff belong to Level 2 only (R2)."""
 
@@ -122,7 +129,7 @@ def required_follow_ups(actions: list[Action]) -> list[FollowUpKind]:
     return [FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK]
 
 
-class IssSafeguards(BaseModel):
+class IssSafeguards(Record):
     """R7: an ISS for a student with an IEP needs all three, or it is recorded as a removal."""
 
     model_config = ConfigDict(frozen=True)
@@ -136,13 +143,13 @@ class IssSafeguards(BaseModel):
         return self.school_work and self.special_education_services and self.peer_without_disability
 
 
-class Org(BaseModel):
+class Org(Record):
     sourced_id: str
     name: str
     type: str = "school"
 
 
-class Staff(BaseModel):
+class Staff(Record):
     sourced_id: str
     given_name: str
     family_name: str
@@ -154,7 +161,7 @@ class Staff(BaseModel):
         return f"{self.given_name} {self.family_name}".strip()
 
 
-class Student(BaseModel):
+class Student(Record):
     """The minimum a device holds (R8): name, grade, sections, IEP flag."""
 
     sourced_id: str
@@ -169,7 +176,7 @@ class Student(BaseModel):
         return f"{self.given_name} {self.family_name}".strip()
 
 
-class Section(BaseModel):
+class Section(Record):
     sourced_id: str
     title: str
     school_id: str | None = None
@@ -177,7 +184,7 @@ class Section(BaseModel):
     course_title: str = ""
 
 
-class IncidentDraft(BaseModel):
+class IncidentDraft(Record):
     """What a person enters to log an intervention; the store fills in the rest."""
 
     model_config = ConfigDict(extra="forbid")
@@ -202,7 +209,7 @@ class IncidentDraft(BaseModel):
         return list(dict.fromkeys(actions))
 
 
-class Incident(BaseModel):
+class Incident(Record):
     """A Level 1 or Level 2 intervention as stored on a device."""
 
     id: str
@@ -240,7 +247,7 @@ class Incident(BaseModel):
         return Action.REMOVAL in self.actions
 
 
-class TabEvent(BaseModel):
+class TabEvent(Record):
     id: str
     student_id: str
     staff_id: str
@@ -265,7 +272,7 @@ class TabEvent(BaseModel):
         return (self.ended_at - self.started_at).total_seconds() / 60
 
 
-class FollowUp(BaseModel):
+class FollowUp(Record):
     id: str
     incident_id: str
     kind: FollowUpKind
@@ -277,7 +284,7 @@ class FollowUp(BaseModel):
     origin: str = "local"
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Record):
     id: int
     entity: str
     entity_id: str

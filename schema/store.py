@@ -121,7 +121,7 @@ def local_timezone_name() -> str:
 class IncidentChanges(BaseModel):
     """An edit to an intervention record: only the fields given change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     level: int | None = Field(default=None, ge=1, le=2)
     behavior_code: str | None = None
