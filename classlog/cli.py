@@ -8,45 +8,18 @@ A user's mistake ends with one line on stderr and a non-zero exit; bugs still ra
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
 
+from classlog.common import OneLineParser, UserError, add_home_option, home_dir
 
-class UserError(Exception):
-    """A mistake a user can make: printed as one line, exit status 2."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a usage error as a single line."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def home_dir(args: argparse.Namespace) -> Path:
-    """The device's data directory: --home, else $CLASSLOG_HOME, else the platform's data dir."""
-    explicit = getattr(args, "home", None) or os.environ.get("CLASSLOG_HOME")
-    if explicit:
-        return Path(explicit).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("classlog", appauthor=False)
-
-
-def add_home_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--home",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="the device's data directory (default: $CLASSLOG_HOME or the platform's data dir)",
-    )
+__all__ = ["OneLineParser", "UserError", "add_home_option", "build_parser", "home_dir", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     from classlog import device_commands
+    from district import commands as district_commands
+    from syncd import commands as sync_commands
 
     parser = OneLineParser(
         prog="classlog",
@@ -55,18 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_home_option(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     device_commands.add_commands(commands)
-    try:
-        from syncd import commands as sync_commands
-    except ImportError:
-        sync_commands = None  # type: ignore[assignment]
-    if sync_commands is not None:
-        sync_commands.add_commands(commands)
-    try:
-        from district import commands as district_commands
-    except ImportError:
-        district_commands = None  # type: ignore[assignment]
-    if district_commands is not None:
-        district_commands.add_commands(commands)
+    sync_commands.add_commands(commands)
+    district_commands.add_commands(commands)
     parser.set_defaults(handler=device_commands.open_tui)
     return parser
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classlog.cli import UserError, add_home_option, home_dir
+from classlog.common import UserError, add_home_option, home_dir
 
 if TYPE_CHECKING:
     from schema.store import DeviceStore

@@ -122,11 +122,15 @@ FOLLOW_UP_LABELS: dict[FollowUpKind, str] = {
 
 
 def required_follow_ups(actions: list[Action]) -> list[FollowUpKind]:
-    """R6: after an ISS, family contact, due process and a repair plan; otherwise family contact
-    and corrective feedback."""
+    """R6, the plan's minimum follow-ups. After support or redirection: contact the family and
+    give corrective feedback. After an ISS: contact the family, hear the student's version (due
+    process) and make a repair-and-reflection plan. A record with both gets both."""
+    required = [FollowUpKind.FAMILY_CONTACT]
+    if Action.ISS not in actions or any(action is not Action.ISS for action in actions):
+        required.append(FollowUpKind.CORRECTIVE_FEEDBACK)
     if Action.ISS in actions:
-        return [FollowUpKind.FAMILY_CONTACT, FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN]
-    return [FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK]
+        required += [FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN]
+    return required
 
 
 class IssSafeguards(Record):

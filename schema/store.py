@@ -599,10 +599,27 @@ class DeviceStore:
     def log_incident(self, draft: IncidentDraft) -> Incident:
         """Save one intervention: the record, its audit row, its follow-ups, and (Level 2 only)
         their outbox rows, in one transaction."""
+        return self.log_incidents([draft])[0]
+
+    def log_incidents(self, drafts: Sequence[IncidentDraft]) -> list[Incident]:
+        """Save interventions for several students at once: all of them, or none if any one is
+        refused (the error names the student)."""
         staff_id = self._require_staff()
+        incident_ids: list[str] = []
+        with self._write() as write:
+            for draft in drafts:
+                try:
+                    incident_ids.append(self._insert_incident(write, staff_id, draft))
+                except StoreError as error:
+                    if len(drafts) == 1:
+                        raise
+                    raise type(error)(f"{draft.student_id}: {error}") from error
+        return [self.incident(incident_id) for incident_id in incident_ids]
+
+    def _insert_incident(self, write: _Write, staff_id: str, draft: IncidentDraft) -> str:
         student = self.student(draft.student_id)
-        occurred_at = draft.occurred_at or self.now()
-        if occurred_at > self.now() + FUTURE_TOLERANCE:
+        occurred_at = draft.occurred_at or write.now
+        if occurred_at > write.now + FUTURE_TOLERANCE:
             raise StoreError("the time of an intervention cannot be in the future")
         entry, advice = self.advice(draft.student_id, draft.behavior_code, occurred_at)
         if draft.level not in entry.staff_levels:
@@ -616,57 +633,67 @@ class DeviceStore:
         bypassed = advice.is_bypass(draft.level)
         iss_days = (draft.iss_days or 1.0) if Action.ISS in actions else None
         incident_id = new_id()
-        with self._write() as write:
-            hlc = write.stamp()
-            now_text = to_text(write.now)
-            write.connection.execute(
-                "INSERT INTO incidents (id, student_id, staff_id, device_id, behavior_code, level,"
-                " actions, occurred_at, tz, location, motivation, others_involved, note, iss_days,"
-                " iss_safeguards, iss_recorded_as_removal, advised_level, progression_bypassed,"
-                " bypass_reason, group_id, created_at, updated_at, hlc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    incident_id,
-                    student.sourced_id,
-                    staff_id,
-                    self.device_id,
-                    entry.code,
-                    draft.level,
-                    _json([a.value for a in actions]),
-                    to_text(occurred_at),
-                    self.timezone.key,
-                    draft.location,
-                    draft.motivation,
-                    draft.others_involved,
-                    draft.note,
-                    iss_days,
-                    draft.iss_safeguards.model_dump_json() if draft.iss_safeguards else None,
-                    int(as_removal),
-                    advice.advised_level,
-                    int(bypassed),
-                    draft.bypass_reason if bypassed else None,
-                    draft.group_id,
-                    now_text,
-                    now_text,
-                    hlc,
-                ),
-            )
-            self._audit(write, "incident", incident_id, "create", {"level": draft.level})
-            self._add_follow_ups(write, incident_id, actions)
-            if draft.level == 2:
-                self._enqueue_incident_tree(write, incident_id)
-        return self.incident(incident_id)
+        now_text = to_text(write.now)
+        write.connection.execute(
+            "INSERT INTO incidents (id, student_id, staff_id, device_id, behavior_code, level,"
+            " actions, occurred_at, tz, location, motivation, others_involved, note, iss_days,"
+            " iss_safeguards, iss_recorded_as_removal, advised_level, progression_bypassed,"
+            " bypass_reason, group_id, created_at, updated_at, hlc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                incident_id,
+                student.sourced_id,
+                staff_id,
+                self.device_id,
+                entry.code,
+                draft.level,
+                _json([a.value for a in actions]),
+                to_text(occurred_at),
+                self.timezone.key,
+                draft.location,
+                draft.motivation,
+                draft.others_involved,
+                draft.note,
+                iss_days,
+                draft.iss_safeguards.model_dump_json() if draft.iss_safeguards else None,
+                int(as_removal),
+                advice.advised_level,
+                int(bypassed),
+                draft.bypass_reason if bypassed else None,
+                draft.group_id,
+                now_text,
+                now_text,
+                write.stamp(),
+            ),
+        )
+        self._audit(write, "incident", incident_id, "create", {"level": draft.level})
+        self._reconcile_follow_ups(write, incident_id, actions, draft.level)
+        if draft.level == 2:
+            self._enqueue_incident_tree(write, incident_id)
+        return incident_id
 
-    def _add_follow_ups(self, write: _Write, incident_id: str, actions: Sequence[Action]) -> None:
-        existing = {
-            row[0]
-            for row in write.connection.execute(
-                "SELECT kind FROM follow_ups WHERE incident_id = ? AND voided_at IS NULL",
-                (incident_id,),
-            )
-        }
-        for kind in required_follow_ups(list(actions)):
-            if kind.value in existing:
+    def _reconcile_follow_ups(
+        self, write: _Write, incident_id: str, actions: Sequence[Action], level: int
+    ) -> None:
+        """R6: add the follow-ups the actions now require; void open ones no longer required
+        (an ISS changed to a removal, say). Done follow-ups are history and stay."""
+        required = required_follow_ups(list(actions))
+        existing = write.connection.execute(
+            "SELECT id, kind, done_at FROM follow_ups WHERE incident_id = ? AND voided_at IS NULL",
+            (incident_id,),
+        ).fetchall()
+        present = {row["kind"] for row in existing}
+        for row in existing:
+            if row["done_at"] is None and FollowUpKind(row["kind"]) not in required:
+                now_text = to_text(write.now)
+                write.connection.execute(
+                    "UPDATE follow_ups SET voided_at = ?, hlc = ? WHERE id = ?",
+                    (now_text, write.stamp(), row["id"]),
+                )
+                if level == 2:
+                    self._enqueue(write, "follow_up", row["id"], "upsert", {"voided_at": now_text})
+        for kind in required:
+            if kind.value in present:
                 continue
             done = kind is FollowUpKind.FAMILY_CONTACT and Action.FAMILY_CONTACT in actions
             write.connection.execute(
@@ -818,7 +845,7 @@ class DeviceStore:
                     if name != "updated_at"
                 },
             )
-            self._add_follow_ups(write, incident_id, actions)
+            self._reconcile_follow_ups(write, incident_id, actions, level)
             if current.level == 2 and level == 1:
                 self._withdraw_incident_tree(write, incident_id)
             elif current.level == 1 and level == 2:
@@ -1100,19 +1127,43 @@ class DeviceStore:
         )
         return [_tab_from_row(row) for row in rows]
 
-    def open_follow_ups(self) -> list[OpenFollowUp]:
+    _OPEN_FOLLOW_UPS = (
+        "FROM follow_ups f JOIN incidents i ON i.id = f.incident_id WHERE f.done_at IS NULL "
+        "AND f.voided_at IS NULL AND i.voided_at IS NULL AND i.device_id = ?"
+    )
+
+    def open_follow_ups(self, limit: int | None = None) -> list[OpenFollowUp]:
         """R6 follow-ups not yet done, on this device's own records that are not voided."""
         rows = self.connection.execute(
-            "SELECT f.id AS follow_up_id FROM follow_ups f JOIN incidents i "
-            "ON i.id = f.incident_id WHERE f.done_at IS NULL AND f.voided_at IS NULL "
-            "AND i.voided_at IS NULL AND i.device_id = ? ORDER BY i.occurred_at, f.kind",
-            (self.device_id,),
+            "SELECT f.id AS f_id, f.incident_id AS f_incident_id, f.kind AS f_kind, "
+            "f.created_at AS f_created_at, f.done_at AS f_done_at, f.done_by AS f_done_by, "
+            "f.note AS f_note, f.voided_at AS f_voided_at, f.origin AS f_origin, i.* "
+            f"{self._OPEN_FOLLOW_UPS} ORDER BY i.occurred_at, f.kind LIMIT ?",
+            (self.device_id, -1 if limit is None else limit),
         ).fetchall()
-        found = []
-        for row in rows:
-            follow_up = self.follow_up(row["follow_up_id"])
-            found.append(OpenFollowUp(follow_up, self.incident(follow_up.incident_id)))
-        return found
+        return [
+            OpenFollowUp(
+                FollowUp(
+                    id=row["f_id"],
+                    incident_id=row["f_incident_id"],
+                    kind=FollowUpKind(row["f_kind"]),
+                    created_at=_required_time(row["f_created_at"]),
+                    done_at=None,
+                    done_by=row["f_done_by"],
+                    note=row["f_note"],
+                    voided_at=None,
+                    origin=row["f_origin"],
+                ),
+                _incident_from_row(row),
+            )
+            for row in rows
+        ]
+
+    def open_follow_up_count(self) -> int:
+        count: int = self.connection.execute(
+            f"SELECT count(*) {self._OPEN_FOLLOW_UPS}", (self.device_id,)
+        ).fetchone()[0]
+        return count
 
     def top_behaviors(self, staff_id: str | None = None, limit: int = 9) -> list[str]:
         """The behaviors this staff member logs most (this school year), most used first."""

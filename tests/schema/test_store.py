@@ -1359,3 +1359,39 @@ def test_an_iss_stored_as_a_removal_stays_flagged_through_unrelated_edits(
     edited = store.edit_incident(incident.id, IncidentChanges(note="went to the office"))
     assert edited.actions == [Action.REMOVAL]
     assert edited.iss_recorded_as_removal is True
+
+
+def test_logging_several_students_is_all_or_nothing(store: DeviceStore, roster: Any) -> None:
+    saved = store.log_incidents(
+        [draft(roster.student_id, group_id="g-1"), draft(roster.iep_student_id, group_id="g-1")]
+    )
+    assert {incident.group_id for incident in saved} == {"g-1"}
+    before = store.connection.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    with pytest.raises(StoreError, match=r"^nobody: unknown student"):
+        store.log_incidents([draft(roster.student_id), draft("nobody")])
+    assert store.connection.execute("SELECT count(*) FROM incidents").fetchone()[0] == before
+
+
+def test_iss_follow_ups_left_open_are_voided_when_the_iss_becomes_a_removal(
+    store: DeviceStore, roster: Any
+) -> None:
+    incident = store.log_incident(draft(roster.student_id, level=2, actions=[Action.ISS]))
+    assert store.open_follow_up_count() == 3
+    store.edit_incident(incident.id, IncidentChanges(actions=[Action.REMOVAL]))
+    open_kinds = {item.follow_up.kind for item in store.open_follow_ups()}
+    assert open_kinds == {FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK}
+    assert store.open_follow_up_count() == 2
+    voided = [f for f in store.follow_ups_for(incident.id) if f.voided_at is not None]
+    assert {f.kind for f in voided} == {FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN}
+    queued_voids = [
+        op.id for op in push_ops(store) if op.kind == "follow_up" and op.fields.get("voided_at")
+    ]
+    assert sorted(queued_voids) == sorted(f.id for f in voided)
+
+
+def test_open_follow_ups_limit_and_count_agree(store: DeviceStore, roster: Any) -> None:
+    for student_id in (roster.student_id, roster.iep_student_id):
+        store.log_incident(draft(student_id))
+    assert store.open_follow_up_count() == 4
+    assert len(store.open_follow_ups()) == 4
+    assert len(store.open_follow_ups(limit=3)) == 3

@@ -1,0 +1,302 @@
+"""The log flow through the keyboard, asserting on the screen and on what was stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from textual.app import App
+
+from schema.models import Action, FollowUpKind, IncidentDraft
+from schema.store import DeviceStore
+from tui.app import ClasslogApp
+from tui.home.screen import HomeScreen
+from tui.log.office import OfficeScreen
+
+Seen = Callable[[App[object]], str]
+CHICAGO = ZoneInfo("America/Chicago")
+AN_HOUR_AGO = datetime(2026, 9, 14, 9, 5, tzinfo=CHICAGO)
+
+LEVEL_1_KEYS = ("m", "a", "enter", "1", "r", "enter")
+"""Maya, Level 1, the top behavior (DIS-CLASS), Redirect, save: six keystrokes from home."""
+
+
+async def test_level_1_for_a_student_on_screen_takes_six_keystrokes(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert len(LEVEL_1_KEYS) <= 6
+        await pilot.press(*LEVEL_1_KEYS)
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.student_id == "s-maya"
+        assert incident.behavior_code == "DIS-CLASS"
+        assert incident.level == 1
+        assert incident.actions == [Action.REDIRECT]
+        assert incident.advised_level == 1
+        assert not incident.progression_bypassed
+        assert isinstance(app.screen, HomeScreen)
+        text = seen(app)
+        assert "Saved 10:05: Level 1 · DIS-CLASS · Maya Lopez · Redirect" in text
+        kinds = {follow_up.kind for follow_up in store.follow_ups_for(incident.id)}
+        assert kinds == {FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK}
+
+
+async def test_nothing_is_saved_until_enter_on_the_level_screen(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "r")
+        assert store.todays_incidents() == []
+        assert "Advice: Level 1. First occurrence this school year" in seen(app)
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, HomeScreen)
+        assert store.todays_incidents() == []
+        assert "Saved" not in seen(app)
+
+
+async def test_level_2_with_a_half_day_iss(store: DeviceStore, seen: Seen) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "i")
+        assert "In-School Suspension (up to one day) (Level 2 only)" in seen(app)
+        await pilot.press("right", "i", "h")
+        text = seen(app)
+        assert "(•) Level 2" in text
+        assert "[x] In-School Suspension" in text
+        assert "length: a half day" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.level == 2
+        assert incident.actions == [Action.ISS]
+        assert incident.iss_days == 0.5
+        assert not incident.iss_recorded_as_removal
+        kinds = {follow_up.kind for follow_up in store.follow_ups_for(incident.id)}
+        assert kinds == {
+            FollowUpKind.FAMILY_CONTACT,
+            FollowUpKind.STUDENT_VERSION,
+            FollowUpKind.REPAIR_PLAN,
+        }
+        assert store.sync_status().pending_count > 0
+
+
+async def test_level_2_only_actions_cannot_be_ticked_at_level_1(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "right", "v", "left")
+        text = seen(app)
+        assert "[ ] Removal from class (Level 2 only)" in text
+        await pilot.press("v", "r", "enter")
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.level == 1
+        assert incident.actions == [Action.REDIRECT]
+
+
+async def test_iss_for_a_student_with_an_iep_without_all_safeguards_is_a_removal(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s", "a", "m", "enter", "1", "right", "i")
+        assert "has an IEP: on saving you will be asked" in seen(app)
+        await pilot.press("enter")
+        text = seen(app)
+        assert "An ISS for a student with an IEP needs all three" in text
+        assert "recorded as a removal from class, not an ISS" in text
+        await pilot.press("w", "s")
+        assert "1 missing: it will be recorded as a REMOVAL FROM CLASS" in seen(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.student_id == "s-sam"
+        assert incident.actions == [Action.REMOVAL]
+        assert incident.iss_recorded_as_removal
+        assert incident.iss_safeguards is not None
+        assert not incident.iss_safeguards.peer_without_disability
+        assert "ISS recorded as a removal" in seen(app)
+
+
+async def test_iss_for_a_student_with_an_iep_with_all_safeguards_stays_an_iss(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s", "a", "m", "enter", "1", "right", "i", "enter", "w", "s", "p")
+        assert "All three in place: it will be recorded as an In-School" in seen(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.actions == [Action.ISS]
+        assert not incident.iss_recorded_as_removal
+
+
+async def test_office_managed_behavior_shows_notices_and_logs_nothing(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", *"lang-threat")
+        assert "LANG-THREAT" in seen(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, OfficeScreen)
+        text = seen(app)
+        assert "OFFICE-MANAGED: contact the office" in text
+        assert "Mandatory reporting:" in text
+        assert "Nothing was logged." in text
+        await pilot.press("escape")
+        await pilot.press("backspace", *(["backspace"] * 10), *"sex-images", "enter")
+        text = seen(app)
+        assert "Title IX:" in text
+        assert "Title IX Coordinator" in text
+        await pilot.press("escape", "escape", "escape", "escape")
+        assert isinstance(app.screen, HomeScreen)
+        assert store.todays_incidents() == []
+
+
+async def test_several_students_marked_with_space_are_logged_together(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "space", "p", "r", "i", "space")
+        assert "2 marked: Enter logs for them" in seen(app)
+        await pilot.press("enter")
+        assert "2 students: Maya Lopez, Priya Raman" in seen(app)
+        await pilot.press("2", "p", "enter")
+        await pilot.pause()
+        incidents = store.todays_incidents()
+        assert sorted(i.student_id for i in incidents) == ["s-maya", "s-priya"]
+        assert {i.behavior_code for i in incidents} == {"DEVICE"}
+        assert {i.actions[0] for i in incidents} == {Action.PROXIMITY}
+        group_ids = {i.group_id for i in incidents}
+        assert len(group_ids) == 1
+        assert None not in group_ids
+        assert "2 students" in seen(app)
+        assert "marked" not in seen(app)
+
+
+async def test_advice_that_differs_between_students_logs_each_at_their_own_level(
+    store: DeviceStore, seen: Seen
+) -> None:
+    earlier = store.log_incident(
+        IncidentDraft(
+            student_id="s-maya",
+            behavior_code="DIS-CLASS",
+            level=1,
+            actions=[Action.REDIRECT],
+            occurred_at=AN_HOUR_AGO,
+        )
+    )
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "space", "p", "r", "i", "space", "enter", "1")
+        text = seen(app)
+        assert "(•) Each at their advised level" in text
+        assert "Maya Lopez: Level 2." in text
+        assert "Priya Raman: Level 1." in text
+        await pilot.press("e", "enter")
+        await pilot.pause()
+        levels = {i.student_id: i.level for i in store.todays_incidents() if i.id != earlier.id}
+        assert levels == {"s-maya": 2, "s-priya": 1}
+
+
+async def test_a_missing_intervention_can_be_added_to_the_earlier_record(
+    store: DeviceStore, seen: Seen
+) -> None:
+    earlier = store.log_incident(
+        IncidentDraft(
+            student_id="s-maya", behavior_code="DIS-CLASS", level=1, occurred_at=AN_HOUR_AGO
+        )
+    )
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1")
+        text = seen(app)
+        assert "Record an intervention for the Level 1" in text
+        assert "Press a to add the missing intervention" in text
+        await pilot.press("a")
+        assert "What was done then?" in seen(app)
+        await pilot.press("c", "enter")
+        await pilot.pause()
+        assert store.incident(earlier.id).actions == [Action.PRIVATE_CONFERENCE]
+        text = seen(app)
+        assert "(•) Level 2" in text
+        await pilot.press("f", "enter")
+        await pilot.pause()
+        latest = next(i for i in store.todays_incidents() if i.id != earlier.id)
+        assert latest.level == 2
+        assert not latest.progression_bypassed
+
+
+async def test_going_up_without_the_missing_intervention_asks_a_bypass_reason(
+    store: DeviceStore, seen: Seen
+) -> None:
+    earlier = store.log_incident(
+        IncidentDraft(
+            student_id="s-maya", behavior_code="DIS-CLASS", level=1, occurred_at=AN_HOUR_AGO
+        )
+    )
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "right", "m", "enter")
+        assert "recorded as a bypass" in seen(app)
+        await pilot.press("enter")
+        assert "A reason is needed to bypass." in seen(app)
+        await pilot.press(*"safety first", "enter")
+        await pilot.pause()
+        latest = next(i for i in store.todays_incidents() if i.id != earlier.id)
+        assert latest.level == 2
+        assert latest.actions == [Action.SUPPORT_STAFF]
+        assert latest.progression_bypassed
+        assert latest.bypass_reason == "safety first"
+
+
+async def test_details_backdate_the_record_and_keep_a_literal_note(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "r", "d")
+        assert "Time (HH:MM today" in seen(app)
+        await pilot.press("enter", "down", "enter", "shift+tab")
+        await pilot.press(*(["backspace"] * 5), *"09:41")
+        await pilot.press("tab", "tab", "tab", "tab", *"[b]threw[/b] a pencil", "ctrl+s")
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.location == "Classroom"
+        assert incident.occurred_at.astimezone(CHICAGO) == datetime(
+            2026, 9, 14, 9, 41, tzinfo=CHICAGO
+        )
+        assert incident.note == "[b]threw[/b] a pencil"
+
+
+async def test_a_time_in_the_future_is_refused(store: DeviceStore, seen: Seen) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "r", "d", "shift+tab")
+        await pilot.press(*(["backspace"] * 5), *"11:30", "ctrl+s")
+        assert "That time is in the future" in seen(app)
+        assert store.todays_incidents() == []
+
+
+async def test_the_teachers_most_used_behaviors_come_first(store: DeviceStore, seen: Seen) -> None:
+    for _ in range(2):
+        store.log_incident(
+            IncidentDraft(
+                student_id="s-priya", behavior_code="DRESS", level=1, actions=[Action.RETEACH]
+            )
+        )
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter")
+        assert "1 DRESS" in seen(app)
+        await pilot.press("1", "r", "enter")
+        await pilot.pause()
+        assert store.todays_incidents()[0].behavior_code == "DRESS"

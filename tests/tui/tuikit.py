@@ -1,0 +1,103 @@
+"""Helpers for the TUI tests: a small school, a settable wall clock, and the screen as text."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+
+from rich.console import Console
+from textual.app import App
+
+from schema.models import Section, Staff, Student
+from schema.store import DeviceStore
+
+NOW = datetime(2026, 9, 14, 15, 5, tzinfo=UTC)
+WALL_MS = int(NOW.timestamp() * 1000)
+MARKUP_NAME = "[@click=app.quit]x[/]"
+SCHOOL = "school-lincoln"
+TEACHER = "staff-alvarez"
+
+STUDENTS = (
+    Student(sourced_id="s-maya", given_name="Maya", family_name="Lopez", grade="07"),
+    Student(sourced_id="s-sam", given_name="Sam", family_name="Okafor", grade="07", iep=True),
+    Student(sourced_id="s-markup", given_name=MARKUP_NAME, family_name="", grade="07"),
+    Student(sourced_id="s-evan", given_name="Evan\x1b[31m", family_name="Reyes", grade="07"),
+    Student(sourced_id="s-sofia", given_name="Sofía", family_name="Castañeda", grade="07"),
+    Student(sourced_id="s-priya", given_name="Priya", family_name="Raman", grade="07"),
+    Student(sourced_id="s-thomas", given_name="Thomas", family_name="Nguyen", grade="07"),
+    Student(sourced_id="s-ada", given_name="Ada", family_name="Byrne", grade="08"),
+)
+PERIOD_2 = ("s-maya", "s-sam", "s-markup", "s-evan", "s-sofia", "s-priya", "s-thomas")
+
+
+class Wall:
+    """The store's wall clock, in ms; tests move it forward explicitly."""
+
+    def __init__(self) -> None:
+        self.ms = WALL_MS
+
+    def __call__(self) -> int:
+        return self.ms
+
+    def advance(self, seconds: float) -> None:
+        self.ms += int(seconds * 1000)
+
+
+def seed_school(store: DeviceStore) -> None:
+    store.replace_roster(
+        orgs=[(SCHOOL, "Lincoln Middle School", "school")],
+        staff=[
+            Staff(
+                sourced_id=TEACHER,
+                given_name="Marisol",
+                family_name="Alvarez",
+                role="teacher",
+                school_id=SCHOOL,
+            ),
+            Staff(
+                sourced_id="staff-whitfield",
+                given_name="Jordan",
+                family_name="Whitfield",
+                role="aide",
+                school_id=SCHOOL,
+            ),
+        ],
+        students=[student.model_copy(update={"school_id": SCHOOL}) for student in STUDENTS],
+        sections=[
+            Section(sourced_id="sec-p2", title="Science 7", school_id=SCHOOL, periods="2"),
+            Section(sourced_id="sec-p3", title="Science 8", school_id=SCHOOL, periods="3"),
+        ],
+        enrollments=[
+            ("sec-p2", TEACHER, "teacher"),
+            ("sec-p3", TEACHER, "teacher"),
+            *(("sec-p2", student_id, "student") for student_id in PERIOD_2),
+            ("sec-p3", "s-ada", "student"),
+        ],
+        school_year_start=date(2026, 9, 1),
+    )
+
+
+def screen_text(app: App[object]) -> str:
+    """The terminal's text as the user sees it now (every line of the current screen)."""
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+FRAME_CHARACTERS = re.compile("[\u2500-\u259f]")
+
+
+def seen_words(app: App[object]) -> str:
+    """The screen's words in reading order, frames removed and whitespace (line wraps too)
+    folded to single spaces, so assertions do not depend on where a line wrapped."""
+    return " ".join(FRAME_CHARACTERS.sub(" ", screen_text(app)).split())

@@ -1,0 +1,1 @@
+"""The teacher's terminal app (Textual): log interventions and Take a Breaks offline."""

@@ -1,0 +1,1 @@
+"""Follow-ups (R6): open items until done."""

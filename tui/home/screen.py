@@ -1,0 +1,515 @@
+"""Home: the current section's students, running Take a Breaks, follow-ups and sync state.
+
+Typing letters filters the students at once (Esc clears); Enter logs for the marked students or
+the highlighted one; 1, 2 or 3 starts a Take a Break of that kind for the highlighted student.
+Everything else is on a ctrl key, in the footer and in the command palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from schema.models import Action, Section, Student, TabEvent, TabKind
+from schema.store import StoreError
+from tui.formatting import STARTED_BY_WORDS, TAB_KIND_SHORT, student_name
+from tui.home.running_tabs import RunningTabs
+from tui.home.student_list import StudentList, header_line
+from tui.home.sync_status import SyncStatusLine
+from tui.text import literal, one_line
+
+if TYPE_CHECKING:
+    from tui.app import ClasslogApp
+    from tui.log.draft import LogResult
+    from tui.tabs.dialogs import TabStart, TabStop
+
+FILTER_CHARACTERS = frozenset("'-.")
+KIND_BY_NUMBER = {1: TabKind.SPOT, 2: TabKind.OUT, 3: TabKind.OUT_AND_BACK}
+SYNC_POLL_SECONDS = 2.0
+
+
+class HomeScreen(Screen[None]):
+    """The first screen of a teaching day."""
+
+    HELP = (
+        "Type part of a name to find a student (Esc clears). Enter logs an intervention for the "
+        "highlighted student, or for every student marked with Space. 1, 2 or 3 starts a Take a "
+        "Break (in-class spot, TAB Out, TAB Out and Back) for the highlighted student; then Enter "
+        "if you started it, s if the student asked. Press the same digit again on a student who "
+        "is on a break to stop it."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "1",
+            "take_a_break(1)",
+            "TAB",
+            id="home.tab_spot",
+            key_display="1-3",
+            tooltip="Take a Break for the highlighted student: 1 in-class spot, 2 TAB Out, "
+            "3 TAB Out and Back (press it again to end a running one)",
+        ),
+        Binding(
+            "2",
+            "take_a_break(2)",
+            "TAB Out",
+            id="home.tab_out",
+            show=False,
+            tooltip="TAB Out to the buddy room, for the highlighted student",
+        ),
+        Binding(
+            "3",
+            "take_a_break(3)",
+            "TAB Out and Back",
+            id="home.tab_out_and_back",
+            show=False,
+            tooltip="TAB Out and Back with a reflection, for the highlighted student",
+        ),
+        Binding(
+            "ctrl+e",
+            "stop_tab",
+            "End TAB",
+            id="home.stop_tab",
+            tooltip="End a running Take a Break (asks whether the student returned ready)",
+        ),
+        Binding(
+            "ctrl+d",
+            "today",
+            "Today",
+            id="home.today",
+            tooltip="Today's log: open, edit or void a record",
+        ),
+        Binding(
+            "ctrl+f",
+            "follow_ups",
+            "Follow-ups",
+            id="home.follow_ups",
+            tooltip="Open follow-ups (R6): family contact, feedback, due process, repair plan",
+        ),
+        Binding(
+            "ctrl+o",
+            "history",
+            "History",
+            id="home.history",
+            tooltip="The highlighted student's records for this school year",
+        ),
+        Binding(
+            "ctrl+g",
+            "pick_section",
+            "Section",
+            id="home.section",
+            tooltip="Switch to another section (class period), or all students",
+        ),
+        Binding(
+            "ctrl+t",
+            "take_a_break(0)",
+            "Take a Break...",
+            id="home.tab_choose",
+            show=False,
+            tooltip="Take a Break for the highlighted student, choosing the kind",
+        ),
+        Binding(
+            "escape",
+            "clear",
+            "Clear",
+            id="home.clear",
+            show=False,
+            tooltip="Clear what you typed; press again to unmark students",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[Section] = []
+        self.section: Section | None = None
+        self.students: list[Student] = []
+        self.filter_text = ""
+        self.running: list[TabEvent] = []
+        self.open_follow_up_count: int | None = None
+        self.last_saved: Content | None = None
+        self._loaded = False
+        self._break_records: dict[str, str] = {}
+        """Records just saved with the Take a Break action, by student: a break started next
+        for that student is linked to its record (the store keeps a Level 1 link on the device)."""
+        self._records_may_have_changed = False
+        """Set when a screen that can edit records is opened; the follow-ups are recounted on
+        return (a dialog closing does not need it)."""
+
+    @property
+    def classlog(self) -> ClasslogApp:
+        from tui.app import ClasslogApp
+
+        assert isinstance(self.app, ClasslogApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="home-title", markup=False)
+        yield Static(id="home-find", markup=False)
+        yield Static(header_line(), id="home-columns", markup=False)
+        yield StudentList(id="home-students")
+        yield RunningTabs(id="home-tabs")
+        yield Static(id="home-status", markup=False)
+        yield Static(id="home-saved", markup=False)
+        yield SyncStatusLine(id="home-sync")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def student_list(self) -> StudentList:
+        return self.query_one(StudentList)
+
+    def on_mount(self) -> None:
+        store = self.classlog.store
+        self.sections = store.sections_for(store.staff_id)
+        self.section = store.section_now(self.sections) or (
+            self.sections[0] if self.sections else None
+        )
+        self._load_section()
+        self.refresh_day(count_follow_ups=False)
+        self.call_after_refresh(self._count_follow_ups)
+        self._poll_sync()
+        self.set_interval(1.0, self.refresh_timers)
+        self.set_interval(SYNC_POLL_SECONDS, self._poll_sync)
+        self._loaded = True
+        self.student_list.focus()
+
+    def on_screen_resume(self) -> None:
+        if self._loaded:
+            self.refresh_day(count_follow_ups=self._records_may_have_changed)
+            self._records_may_have_changed = False
+            self.student_list.focus()
+
+    # -- what is shown ----------------------------------------------------------------------
+
+    def _load_section(self) -> None:
+        store = self.classlog.store
+        if self.section is None:
+            self.students = list(self.classlog.directory.values())
+        else:
+            self.students = store.students_in_section(self.section.sourced_id)
+        self.filter_text = ""
+        self.student_list.clear_marks()
+        self.student_list.filter_text = ""
+        self.student_list.set_students(self.students, store.counts_for_day(), self._on_break())
+        self._show_title()
+        self._show_find()
+
+    def refresh_day(self, *, count_follow_ups: bool = True) -> None:
+        """Re-read today's counts and running breaks (two small queries), and follow-ups."""
+        store = self.classlog.store
+        self.running = store.running_tabs()
+        self.student_list.set_day(store.counts_for_day(), self._on_break())
+        names = {
+            tab.student_id: self.classlog.student_label(tab.student_id) for tab in self.running
+        }
+        self.query_one(RunningTabs).show_tabs(self.running, names, self.classlog.now())
+        if count_follow_ups:
+            self._count_follow_ups()
+        self._show_status()
+
+    def _on_break(self) -> set[str]:
+        return {tab.student_id for tab in self.running}
+
+    def _show_title(self) -> None:
+        store = self.classlog.store
+        staff = store.staff_member(store.staff_id or "")
+        who = staff.display_name if staff is not None else "no staff member set"
+        if self.section is None:
+            where = "All students"
+        else:
+            periods = (
+                f"Period {self.section.periods} \N{MIDDLE DOT} " if self.section.periods else ""
+            )
+            where = periods + self.section.title
+        today = self.classlog.now().astimezone(store.timezone).strftime("%a %b %d")
+        dot = " \N{MIDDLE DOT} "
+        self.query_one("#home-title", Static).update(
+            Content.assemble(
+                ("classlog", "bold"),
+                dot,
+                literal(one_line(where), "bold"),
+                f" ({len(self.students)}){dot}",
+                literal(one_line(who)),
+                f"{dot}{today}",
+            )
+        )
+
+    def _show_find(self) -> None:
+        student_list = self.student_list
+        marked = len(student_list.marked)
+        marked_words = f"  \N{MIDDLE DOT}  {marked} marked: Enter logs for them" if marked else ""
+        if self.filter_text:
+            line = Content.assemble(
+                ("Find: ", "bold"),
+                (self.filter_text, "bold underline"),
+                f"\N{LEFT ONE EIGHTH BLOCK}  {student_list.shown_count} of {len(self.students)}"
+                "  (Esc clears)",
+                (marked_words, "bold"),
+            )
+        elif marked:
+            line = Content.assemble(
+                ("Find: ", "bold"), "type the next name", (marked_words, "bold")
+            )
+        else:
+            line = Content.assemble(
+                ("Find: ", "bold"),
+                "type part of a name \N{MIDDLE DOT} Space marks several \N{MIDDLE DOT} Enter logs",
+            )
+        self.query_one("#home-find", Static).update(line)
+
+    def _show_status(self) -> None:
+        count = self.open_follow_up_count
+        follow_ups = "counting..." if count is None else str(count)
+        running = len(self.running)
+        self.query_one("#home-status", Static).update(
+            f"Follow-ups open: {follow_ups} (ctrl+f)  \N{MIDDLE DOT}  "
+            f"Take a Breaks running: {running}"
+        )
+        saved = self.query_one("#home-saved", Static)
+        saved.display = self.last_saved is not None
+        if self.last_saved is not None:
+            saved.update(self.last_saved)
+
+    @work(thread=True, exclusive=True, group="follow-ups")
+    def _count_follow_ups(self) -> None:
+        count = len(self.classlog.store.open_follow_ups())
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_follow_up_count, count)
+
+    def _show_follow_up_count(self, count: int) -> None:
+        self.open_follow_up_count = count
+        self._show_status()
+
+    def refresh_timers(self) -> None:
+        """Redraw the running Take a Break timers (every second)."""
+        self.query_one(RunningTabs).tick(self.classlog.now())
+
+    def _poll_sync(self) -> None:
+        store = self.classlog.store
+        self.query_one(SyncStatusLine).show_status(
+            store.sync_status(), self.classlog.now(), store.timezone
+        )
+
+    # -- typing to filter -------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        if isinstance(self.focused, Input):
+            return
+        character = event.character
+        if (
+            character
+            and len(character) == 1
+            and (character.isalpha() or (character in FILTER_CHARACTERS and self.filter_text))
+        ):
+            self._set_filter(self.filter_text + character)
+        elif event.key == "backspace" and self.filter_text:
+            self._set_filter(self.filter_text[:-1])
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def _set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.student_list.set_filter(text)
+        if self.focused is not self.student_list:
+            self.student_list.focus()
+        self._show_find()
+
+    def action_clear(self) -> None:
+        if self.filter_text:
+            self._set_filter("")
+        else:
+            self.student_list.clear_marks()
+
+    @on(StudentList.MarksChanged)
+    def _marks_changed(self, event: StudentList.MarksChanged) -> None:
+        if self.filter_text and event.marked:
+            self._set_filter("")
+        self._show_find()
+
+    # -- logging ----------------------------------------------------------------------------
+
+    @on(StudentList.NothingPicked)
+    def _nothing_picked(self) -> None:
+        self.notify("No student matches what you typed: Esc clears it.", markup=False)
+
+    @on(StudentList.Picked)
+    def _log_for(self, event: StudentList.Picked) -> None:
+        from tui.log.behavior import BehaviorPickerScreen
+
+        self.app.push_screen(BehaviorPickerScreen(event.students), self._logged)
+
+    def _logged(self, result: LogResult | None) -> None:
+        if result is None:
+            return
+        self.last_saved = self._saved_line(result.summary)
+        self.student_list.clear_marks()
+        self._set_filter("")
+        self.refresh_day()
+        self.student_list.highlight_student(result.incidents[-1].student_id)
+        self._break_records = {
+            incident.student_id: incident.id
+            for incident in result.incidents
+            if Action.TAKE_A_BREAK in incident.actions
+        }
+        message = result.summary.plain
+        if self._break_records:
+            message += ". Take a Break ticked: press 1, 2 or 3 to start its timer."
+        self.notify(message, title="Saved", markup=False)
+
+    def _saved_line(self, summary: Content) -> Content:
+        at = self.classlog.now().astimezone(self.classlog.store.timezone).strftime("%H:%M")
+        return Content.assemble((f"\N{CHECK MARK} Saved {at}: ", "bold"), summary)
+
+    # -- Take a Break -----------------------------------------------------------------------
+
+    def _highlighted(self) -> Student | None:
+        student = self.student_list.highlighted_student
+        if student is None:
+            self.notify("No student is highlighted: type part of a name first.", markup=False)
+        return student
+
+    def action_take_a_break(self, number: int) -> None:
+        student = self._highlighted()
+        if student is None:
+            return
+        running = next((tab for tab in self.running if tab.student_id == student.sourced_id), None)
+        if running is not None:
+            self._ask_stop(running)
+            return
+        from tui.tabs.dialogs import TabStartScreen
+
+        kind = KIND_BY_NUMBER.get(number)
+        self.app.push_screen(
+            TabStartScreen(student, kind),
+            lambda choice: self._start_tab(student, choice),
+        )
+
+    def _start_tab(self, student: Student, choice: TabStart | None) -> None:
+        if choice is None:
+            return
+        try:
+            tab = self.classlog.store.start_tab(
+                student.sourced_id,
+                choice.kind,
+                choice.started_by,
+                incident_id=self._break_records.pop(student.sourced_id, None),
+            )
+        except StoreError as error:
+            self.classlog.report_error(error)
+            return
+        words = (
+            f"Take a Break started: {student_name(student)}, {TAB_KIND_SHORT[tab.kind]}, "
+            f"{STARTED_BY_WORDS[tab.started_by]}"
+        )
+        self.last_saved = self._saved_line(Content(words))
+        self._set_filter("")
+        self.refresh_day()
+        self.student_list.highlight_student(student.sourced_id)
+        self.notify(words, title="Saved", markup=False)
+
+    def action_stop_tab(self) -> None:
+        self.running = self.classlog.store.running_tabs()
+        if not self.running:
+            self.notify("No Take a Break is running.", markup=False)
+            return
+        student = self.student_list.highlighted_student
+        own = [tab for tab in self.running if student and tab.student_id == student.sourced_id]
+        if own:
+            self._ask_stop(own[0])
+        elif len(self.running) == 1:
+            self._ask_stop(self.running[0])
+        else:
+            from tui.tabs.dialogs import RunningTabPickerScreen
+
+            names = {
+                tab.student_id: self.classlog.student_label(tab.student_id) for tab in self.running
+            }
+            self.app.push_screen(
+                RunningTabPickerScreen(self.running, names),
+                lambda tab: self._ask_stop(tab) if tab is not None else None,
+            )
+
+    def _ask_stop(self, tab: TabEvent) -> None:
+        from tui.tabs.dialogs import TabStopScreen
+
+        name = self.classlog.student_label(tab.student_id)
+        self.app.push_screen(
+            TabStopScreen(tab, name), lambda answer: self._stop_tab(tab, name, answer)
+        )
+
+    def _stop_tab(self, tab: TabEvent, name: str, answer: TabStop | None) -> None:
+        if answer is None:
+            return
+        try:
+            self.classlog.store.stop_tab(tab.id, answer.returned_ready, answer.reflection)
+        except StoreError as error:
+            self.classlog.report_error(error)
+            return
+        ready = "returned ready" if answer.returned_ready else "not ready on return"
+        words = f"Take a Break ended: {name}, {ready}"
+        self.last_saved = self._saved_line(Content(words))
+        self.refresh_day()
+        self.notify(words, title="Saved", markup=False)
+
+    # -- other screens ----------------------------------------------------------------------
+
+    def action_today(self) -> None:
+        from tui.records.today import TodayScreen
+
+        self._records_may_have_changed = True
+        self.app.push_screen(TodayScreen())
+
+    def action_follow_ups(self) -> None:
+        from tui.follow_ups.screen import FollowUpsScreen
+
+        self._records_may_have_changed = True
+        self.app.push_screen(FollowUpsScreen())
+
+    def action_history(self) -> None:
+        student = self._highlighted()
+        if student is None:
+            return
+        from tui.records.history import HistoryScreen
+
+        self._records_may_have_changed = True
+        self.app.push_screen(HistoryScreen(student))
+
+    def action_pick_section(self) -> None:
+        from tui.home.sections import SectionPickerScreen
+
+        self.app.push_screen(SectionPickerScreen(self.sections, self.section), self._switch_section)
+
+    def _switch_section(self, choice: tuple[Section | None] | None) -> None:
+        if choice is None:
+            return
+        (self.section,) = choice
+        self._load_section()
+        self.refresh_day()
+
+    def commands(self) -> Iterator[SystemCommand]:
+        """This screen's commands for the command palette."""
+        yield SystemCommand(
+            "Log an intervention",
+            "For the marked students, or the highlighted one",
+            self.student_list.action_pick,
+        )
+        yield SystemCommand(
+            "Take a Break",
+            "For the highlighted student: in-class spot, TAB Out, or Out and Back",
+            lambda: self.action_take_a_break(0),
+        )
+        yield SystemCommand("End a Take a Break", "Stop a running break", self.action_stop_tab)
+        yield SystemCommand("Today's log", "Open, edit or void today's records", self.action_today)
+        yield SystemCommand("Follow-ups", "Open follow-ups (R6)", self.action_follow_ups)
+        yield SystemCommand(
+            "Student history", "The highlighted student's school year", self.action_history
+        )
+        yield SystemCommand("Switch section", "Another class period", self.action_pick_section)

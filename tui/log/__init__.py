@@ -1,0 +1,1 @@
+"""The log flow: students -> behavior -> level and actions -> optional details -> save."""

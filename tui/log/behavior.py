@@ -1,0 +1,287 @@
+"""Step 2 of the log flow: which behavior.
+
+The teacher's most used behaviors come first with keys 1-9; typing filters every behavior by
+code or words. Behaviors whose range starts at Level 3 are still listed (so they can be found),
+but picking one opens the office screen and logs nothing (R4).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from schema.grid import GridEntry
+from schema.models import Student
+from schema.progression import Advice
+from schema.store import OfficeManagedError, StoreError
+from tui.formatting import student_name
+from tui.home.student_list import folded
+from tui.log.draft import LogDraft, LogResult
+from tui.text import fit, literal, one_line
+
+if TYPE_CHECKING:
+    from tui.app import ClasslogApp
+
+TOP_COUNT = 9
+COMMON_CLASSROOM_BEHAVIORS = (
+    "DIS-CLASS",
+    "DEVICE",
+    "LANG-STUDENT",
+    "PHYS-CONTACT",
+    "DIS-LEAVE",
+    "TECH",
+    "DIS-HALL",
+    "PROP",
+    "DIS-TAUNT",
+)
+"""Used to fill the numbered list until the teacher's own history has nine behaviors."""
+CODE_WIDTH = 19
+LEVELS_WIDTH = 14
+
+
+def levels_words(entry: GridEntry) -> str:
+    if entry.office_managed or not entry.staff_levels:
+        return "office"
+    levels = entry.staff_levels
+    if len(levels) == 1:
+        return f"Level {levels[0]} only"
+    return "Level " + " or ".join(str(level) for level in levels)
+
+
+def subject_line(students: list[Student]) -> Content:
+    """Who the record is for, names literal."""
+    if len(students) == 1:
+        student = students[0]
+        grade = f" (grade {student.grade})" if student.grade else ""
+        iep = ", IEP" if student.iep else ""
+        return Content.assemble(literal(student_name(student), "bold"), f"{grade}{iep}")
+    names = ", ".join(student_name(student) for student in students)
+    return Content.assemble((f"{len(students)} students: ", "bold"), literal(names))
+
+
+class BehaviorPickerScreen(Screen[LogResult | None]):
+    """Pick the behavior to log."""
+
+    HELP = (
+        "Press 1-9 for one of your most used behaviors, or type part of a code or of its words "
+        "to filter, then Enter. Behaviors marked 'office' start at Level 3: picking one shows "
+        "the office screen and logs nothing."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(
+                str(number),
+                f"top({number})",
+                "Top behavior",
+                id=f"behavior.top_{number}",
+                show=number == 1,
+                key_display="1-9",
+                tooltip="Log one of your most used behaviors, by its number",
+            )
+            for number in range(1, TOP_COUNT + 1)
+        ),
+        Binding(
+            "enter",
+            "pick",
+            "Pick",
+            id="behavior.pick",
+            priority=True,
+            tooltip="Log the highlighted behavior",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="behavior.back",
+            tooltip="Clear what you typed, or go back to the students",
+        ),
+    ]
+
+    def __init__(self, students: list[Student]) -> None:
+        super().__init__()
+        self.students = students
+        self.entries: list[GridEntry] = []
+        self.top: list[GridEntry] = []
+        self.filter_text = ""
+
+    @property
+    def classlog(self) -> ClasslogApp:
+        from tui.app import ClasslogApp
+
+        assert isinstance(self.app, ClasslogApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.assemble(("Log: which behavior?  ", "bold"), subject_line(self.students)),
+            id="behavior-title",
+            markup=False,
+        )
+        yield Static(id="behavior-find", markup=False)
+        yield OptionList(id="behavior-list", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        store = self.classlog.store
+        self.entries = sorted(store.behaviors_for(self.students[0]), key=lambda e: e.code)
+        by_code = {entry.code: entry for entry in self.entries}
+        loggable = {e.code for e in self.entries if e.staff_levels and not e.office_managed}
+        codes = [code for code in store.top_behaviors(limit=TOP_COUNT) if code in loggable]
+        for code in COMMON_CLASSROOM_BEHAVIORS:
+            if len(codes) >= TOP_COUNT:
+                break
+            if code in loggable and code not in codes:
+                codes.append(code)
+        self.top = [by_code[code] for code in codes]
+        self._rebuild()
+        self.query_one(OptionList).focus()
+
+    def on_resize(self) -> None:
+        if self.entries:
+            self._rebuild()
+
+    def _line(self, entry: GridEntry, key: str) -> Content:
+        width = max(self.size.width - CODE_WIDTH - LEVELS_WIDTH - 10, 20)
+        return Content.assemble(
+            (f"{key:>3}  ", "bold"),
+            fit(one_line(entry.code), CODE_WIDTH),
+            fit(one_line(entry.behavior), width),
+            "  ",
+            (fit(levels_words(entry), LEVELS_WIDTH), "bold" if entry.office_managed else ""),
+        )
+
+    def _matches(self, entry: GridEntry) -> bool:
+        words = folded(self.filter_text).split()
+        haystack = folded(f"{entry.code} {entry.behavior} {entry.category}")
+        return all(word in haystack for word in words)
+
+    def _rebuild(self) -> None:
+        options: list[Option | None] = []
+        top_codes = {entry.code for entry in self.top}
+        numbered = [
+            (number, entry)
+            for number, entry in enumerate(self.top, start=1)
+            if self._matches(entry)
+        ]
+        if numbered:
+            options.append(
+                Option(Content.styled("Most used (press the number)", "bold"), disabled=True)
+            )
+            options.extend(
+                Option(self._line(entry, str(number)), id=entry.code) for number, entry in numbered
+            )
+        rest = [e for e in self.entries if e.code not in top_codes and self._matches(e)]
+        loggable = [e for e in rest if e.staff_levels and not e.office_managed]
+        office = [e for e in rest if not (e.staff_levels and not e.office_managed)]
+        if loggable:
+            options.append(Option(Content.styled("All behaviors", "bold"), disabled=True))
+            options.extend(Option(self._line(entry, ""), id=entry.code) for entry in loggable)
+        if office:
+            options.append(
+                Option(
+                    Content.styled(
+                        "Office-managed (Level 3 and up: contact the office, nothing is logged)",
+                        "bold",
+                    ),
+                    disabled=True,
+                )
+            )
+            options.extend(Option(self._line(entry, ""), id=entry.code) for entry in office)
+        option_list = self.query_one(OptionList)
+        option_list.set_options(options)
+        first = next(
+            (index for index, option in enumerate(options) if option and not option.disabled),
+            None,
+        )
+        option_list.highlighted = first
+        self._show_find(sum(1 for option in options if option and not option.disabled))
+
+    def _show_find(self, shown: int) -> None:
+        if not self.entries:
+            grade = one_line(self.students[0].grade) or "unknown"
+            line = Content.styled(
+                f"The grid has no behaviors for grade {grade} this school year: ask the office.",
+                "bold",
+            )
+        elif self.filter_text:
+            line = Content.assemble(
+                ("Find: ", "bold"),
+                (self.filter_text, "bold underline"),
+                f"\N{LEFT ONE EIGHTH BLOCK}  {shown} behaviors  (Esc clears)",
+            )
+        else:
+            line = Content.assemble(
+                ("Find: ", "bold"), "press 1-9, or type part of a code or words, then Enter"
+            )
+        self.query_one("#behavior-find", Static).update(line)
+
+    def on_key(self, event: events.Key) -> None:
+        character = event.character
+        if (
+            character
+            and len(character) == 1
+            and (character.isalpha() or (character in "- " and self.filter_text))
+        ):
+            self.filter_text += character
+        elif event.key == "backspace" and self.filter_text:
+            self.filter_text = self.filter_text[:-1]
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._rebuild()
+
+    def action_top(self, number: int) -> None:
+        if 1 <= number <= len(self.top):
+            self._pick(self.top[number - 1])
+
+    def action_pick(self) -> None:
+        option = self.query_one(OptionList).highlighted_option
+        if option is None or option.id is None:
+            return
+        self._pick(next(entry for entry in self.entries if entry.code == option.id))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_pick()
+
+    def action_back(self) -> None:
+        if self.filter_text:
+            self.filter_text = ""
+            self._rebuild()
+        else:
+            self.dismiss(None)
+
+    def _pick(self, entry: GridEntry) -> None:
+        from tui.log.office import OfficeScreen
+
+        if entry.office_managed or not entry.staff_levels:
+            self.app.push_screen(OfficeScreen(entry))
+            return
+        store = self.classlog.store
+        advice: dict[str, Advice] = {}
+        for student in self.students:
+            try:
+                _, advice[student.sourced_id] = store.advice(student.sourced_id, entry.code)
+            except OfficeManagedError as error:
+                self.app.push_screen(OfficeScreen(error.entry))
+                return
+            except StoreError as error:
+                self.classlog.report_error(error)
+                return
+        from tui.log.level import LevelActionsScreen
+
+        draft = LogDraft.start(self.students, entry, advice)
+        self.app.push_screen(LevelActionsScreen(draft), self._finished)
+
+    def _finished(self, result: LogResult | None) -> None:
+        if result is not None:
+            self.dismiss(result)

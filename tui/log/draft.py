@@ -1,0 +1,178 @@
+"""What the teacher has chosen so far in the log flow, and how it is saved.
+
+The draft is plain data handed down the flow's screens; only :func:`save_draft` writes, through
+``DeviceStore.log_incident``, one student at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from textual.content import Content
+
+from schema.grid import GridEntry
+from schema.ids import new_id
+from schema.models import (
+    LEVEL_2_ONLY_ACTIONS,
+    Action,
+    Incident,
+    IncidentDraft,
+    IssSafeguards,
+    Student,
+)
+from schema.progression import Advice
+from schema.store import DeviceStore, StoreError
+from tui.formatting import action_words, level_words, student_name
+from tui.text import literal
+
+ISS_HALF_DAY = 0.5
+ISS_FULL_DAY = 1.0
+
+
+@dataclass
+class LogDraft:
+    students: list[Student]
+    entry: GridEntry
+    advice: dict[str, Advice]
+    level: int | None = None
+    """The level for every student; None means each at their own advised level."""
+    actions: set[Action] = field(default_factory=set)
+    iss_days: float = ISS_FULL_DAY
+    safeguards: dict[str, IssSafeguards] = field(default_factory=dict)
+    bypass_reason: str | None = None
+    occurred_at: datetime | None = None
+    location: str | None = None
+    motivation: str | None = None
+    others_involved: str | None = None
+    note: str = ""
+
+    @classmethod
+    def start(
+        cls, students: list[Student], entry: GridEntry, advice: dict[str, Advice]
+    ) -> LogDraft:
+        draft = cls(students, entry, advice)
+        advised = {item.advised_level for item in advice.values()}
+        draft.level = advised.pop() if len(advised) == 1 else None
+        return draft
+
+    @property
+    def allowed_levels(self) -> tuple[int, ...]:
+        """Levels every student in the draft may be logged at."""
+        common = set(self.entry.staff_levels)
+        for item in self.advice.values():
+            common &= set(item.allowed_levels)
+        return tuple(sorted(common))
+
+    @property
+    def advice_differs(self) -> bool:
+        return len({item.advised_level for item in self.advice.values()}) > 1
+
+    def level_for(self, student: Student) -> int:
+        if self.level is not None:
+            return self.level
+        return self.advice[student.sourced_id].advised_level
+
+    @property
+    def every_level_2(self) -> bool:
+        return all(self.level_for(student) == 2 for student in self.students)
+
+    def drop_level_2_actions(self) -> list[Action]:
+        """Take Level 2-only actions off the draft when it is no longer all Level 2."""
+        if self.every_level_2:
+            return []
+        dropped = sorted(self.actions & LEVEL_2_ONLY_ACTIONS)
+        self.actions -= LEVEL_2_ONLY_ACTIONS
+        return dropped
+
+    def needing_safeguards(self) -> list[Student]:
+        """Students with an IEP for whom an ISS is chosen and the R7 questions not yet asked."""
+        if Action.ISS not in self.actions:
+            return []
+        return [
+            student
+            for student in self.students
+            if student.iep and student.sourced_id not in self.safeguards
+        ]
+
+    def bypassing(self) -> list[Student]:
+        """Students who would go up a level without the earlier intervention on record (R5)."""
+        return [
+            student
+            for student in self.students
+            if self.advice[student.sourced_id].is_bypass(self.level_for(student))
+        ]
+
+    def incident_drafts(self) -> list[IncidentDraft]:
+        group_id = new_id() if len(self.students) > 1 else None
+        ordered = [action for action in Action if action in self.actions]
+        drafts = []
+        for student in self.students:
+            bypass = self.advice[student.sourced_id].is_bypass(self.level_for(student))
+            drafts.append(
+                IncidentDraft(
+                    student_id=student.sourced_id,
+                    behavior_code=self.entry.code,
+                    level=self.level_for(student),
+                    actions=ordered,
+                    occurred_at=self.occurred_at,
+                    location=self.location,
+                    motivation=self.motivation,
+                    others_involved=self.others_involved,
+                    note=self.note,
+                    iss_days=self.iss_days if Action.ISS in self.actions else None,
+                    iss_safeguards=self.safeguards.get(student.sourced_id),
+                    group_id=group_id,
+                    bypass_reason=self.bypass_reason if bypass else None,
+                )
+            )
+        return drafts
+
+
+@dataclass(frozen=True)
+class LogResult:
+    """What was saved: returned up the flow only after every ``log_incident`` returned."""
+
+    incidents: list[Incident]
+    summary: Content
+
+
+def describe(incidents: list[Incident], students: dict[str, Student]) -> Content:
+    """One line saying what was saved, names shown literally."""
+    first = incidents[0]
+    if len(incidents) == 1:
+        who = literal(student_name(students.get(first.student_id), first.student_id))
+    else:
+        who = Content(f"{len(incidents)} students")
+    levels = sorted({incident.level for incident in incidents})
+    level_text = " and ".join(level_words(level) for level in levels)
+    text = Content.assemble(
+        f"{level_text} \N{MIDDLE DOT} {first.behavior_code} \N{MIDDLE DOT} ",
+        who,
+        f" \N{MIDDLE DOT} {action_words(first.actions)}",
+    )
+    removals = [incident for incident in incidents if incident.iss_recorded_as_removal]
+    if removals:
+        text = text.append(" \N{MIDDLE DOT} ISS recorded as a removal (safeguards missing)")
+    return text
+
+
+@dataclass
+class SaveOutcome:
+    saved: list[Incident]
+    refused: StoreError | None = None
+    refused_student: Student | None = None
+
+
+def save_draft(store: DeviceStore, draft: LogDraft) -> SaveOutcome:
+    """Log one record per student, stopping at the first refusal (records saved before it stay
+    saved, and are reported)."""
+    outcome = SaveOutcome(saved=[])
+    for student, incident_draft in zip(draft.students, draft.incident_drafts(), strict=True):
+        try:
+            outcome.saved.append(store.log_incident(incident_draft))
+        except StoreError as error:
+            outcome.refused = error
+            outcome.refused_student = student
+            break
+    return outcome

@@ -1,0 +1,413 @@
+"""Step 3 of the log flow: the level (advised one preselected) and the actions taken.
+
+Only allowed levels can be chosen; the advice's reason is shown. Level 2-only actions (support
+staff called, removal, ISS) can only be ticked at Level 2. When the advice names an earlier
+record without an intervention, the teacher can add it there first (``a``) or go up anyway and
+give a reason (recorded as a bypass, R5). Enter saves; ``d`` opens the optional details.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action
+from schema.store import StoreError
+from tui.formatting import level_words, short_day, student_name
+from tui.log.behavior import subject_line
+from tui.log.draft import ISS_FULL_DAY, ISS_HALF_DAY, LogDraft, LogResult, describe, save_draft
+from tui.text import literal, one_line
+from tui.widgets.choices import Choice, KeyedChoices
+
+if TYPE_CHECKING:
+    from tui.app import ClasslogApp
+    from tui.log.details import Details
+
+ACTION_KEYS: dict[Action, str] = {
+    Action.REDIRECT: "r",
+    Action.RETEACH: "e",
+    Action.PROXIMITY: "p",
+    Action.PRIVATE_CONFERENCE: "c",
+    Action.SEAT_CHANGE: "s",
+    Action.TAKE_A_BREAK: "b",
+    Action.FAMILY_CONTACT: "f",
+    Action.SUPPORT_STAFF: "m",
+    Action.REMOVAL: "v",
+    Action.ISS: "i",
+}
+EACH_ADVISED = "each"
+
+
+def action_choices(*, level_2_allowed: bool = True) -> list[Choice]:
+    return [
+        Choice(
+            ACTION_KEYS[action],
+            ACTION_LABELS[action],
+            action,
+            "Level 2 only" if level_2_allowed else "Level 2 only, not on a Level 1 record",
+        )
+        for action in Action
+    ]
+
+
+def action_bindings(prefix: str) -> list[BindingType]:
+    """One hidden binding per action key (listed on screen and in help)."""
+    return [
+        Binding(
+            key,
+            f"toggle_action('{action.value}')",
+            ACTION_LABELS[action],
+            id=f"{prefix}.action_{action.value}",
+            show=False,
+            tooltip=f"Tick or untick: {ACTION_LABELS[action]}",
+        )
+        for action, key in ACTION_KEYS.items()
+    ]
+
+
+class LevelActionsScreen(Screen[LogResult | None]):
+    """Choose the level and the actions taken, then save."""
+
+    HELP = (
+        "The advised level is already chosen; Left/Right changes it among the allowed levels. "
+        "Press an action's key to tick it (Level 2-only actions need Level 2). Enter saves at "
+        "once; d adds a location, time, motivation, others involved or a note first. If the "
+        "advice says an earlier record lacks an intervention, a adds it to that record."
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,ctrl+s", "save", "Save", id="level.save", tooltip="Save this record now"),
+        Binding(
+            "left",
+            "level(-1)",
+            "Lower level",
+            id="level.down",
+            show=False,
+            tooltip="Choose the previous allowed level",
+        ),
+        Binding(
+            "right",
+            "level(1)",
+            "Level",
+            id="level.up",
+            key_display="\N{LEFTWARDS ARROW}\N{RIGHTWARDS ARROW}",
+            tooltip="Choose the next allowed level (left arrow: the previous one)",
+        ),
+        Binding(
+            "d",
+            "details",
+            "Details",
+            id="level.details",
+            tooltip="Location, time (backdating), motivation, others involved, note",
+        ),
+        Binding(
+            "a",
+            "add_missing",
+            "Add missing intervention",
+            id="level.add_missing",
+            tooltip="Record the intervention the earlier occurrence is missing",
+        ),
+        Binding(
+            "h",
+            "iss_length",
+            "ISS half/full day",
+            id="level.iss_length",
+            show=False,
+            tooltip="Switch the In-School Suspension between a full and a half day",
+        ),
+        Binding("escape", "back", "Back", id="level.back", tooltip="Back to the behaviors"),
+        *action_bindings("level"),
+    ]
+
+    def __init__(self, draft: LogDraft) -> None:
+        super().__init__()
+        self.draft = draft
+
+    @property
+    def classlog(self) -> ClasslogApp:
+        from tui.app import ClasslogApp
+
+        assert isinstance(self.app, ClasslogApp)
+        return self.app
+
+    def _level_choices(self) -> list[Choice]:
+        choices = []
+        if self.draft.advice_differs:
+            choices.append(Choice("", "Each at their advised level", EACH_ADVISED))
+        choices.extend(
+            Choice("", level_words(level), level, "not allowed here") for level in (1, 2)
+        )
+        return choices
+
+    def compose(self) -> ComposeResult:
+        entry = self.draft.entry
+        yield Static(
+            Content.assemble(("Log: ", "bold"), subject_line(self.draft.students)),
+            id="level-title",
+            markup=False,
+        )
+        yield Static(
+            Content.assemble(
+                (one_line(entry.code), "bold"), "  ", literal(one_line(entry.behavior))
+            ),
+            id="level-behavior",
+            markup=False,
+        )
+        advice_box = VerticalScroll(id="level-advice-box")
+        advice_box.can_focus = False
+        with advice_box:
+            yield Static(id="level-advice", markup=False)
+        yield KeyedChoices(
+            self._level_choices(),
+            single=True,
+            inline="Level (\N{LEFTWARDS ARROW}/\N{RIGHTWARDS ARROW}):  ",
+            id="level-levels",
+        )
+        yield Static(
+            Content.styled("Actions taken (press the key to tick)", "bold"),
+            id="level-actions-title",
+        )
+        yield KeyedChoices(action_choices(), id="level-actions")
+        yield Static(id="level-notes", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "add_missing":
+            return any(item.missing_intervention_for for item in self.draft.advice.values())
+        if action == "iss_length":
+            return Action.ISS in self.draft.actions
+        return True
+
+    # -- showing the draft ------------------------------------------------------------------
+
+    def _show(self) -> None:
+        draft = self.draft
+        self.query_one("#level-advice", Static).update(self._advice_text())
+        allowed = set(draft.allowed_levels)
+        chosen = EACH_ADVISED if draft.level is None else draft.level
+        self.query_one("#level-levels", KeyedChoices).show(
+            [chosen], [level for level in (1, 2) if level not in allowed]
+        )
+        unavailable = [] if draft.every_level_2 else sorted(LEVEL_2_ONLY_ACTIONS)
+        self.query_one("#level-actions", KeyedChoices).show(draft.actions, unavailable)
+        self.query_one("#level-notes", Static).update(self._notes_text())
+        self.refresh_bindings()
+
+    def _advice_text(self) -> Content:
+        draft = self.draft
+        lines: list[Content] = []
+        for student in draft.students:
+            advice = draft.advice[student.sourced_id]
+            who = (
+                Content.assemble(literal(student_name(student), "bold"), ": ")
+                if len(draft.students) > 1
+                else Content("")
+            )
+            lines.append(
+                Content.assemble(
+                    ("Advice: ", "bold"),
+                    who,
+                    f"{level_words(advice.advised_level)}. {advice.reason}",
+                )
+            )
+        if any(item.missing_intervention_for for item in draft.advice.values()):
+            lines.append(
+                Content(
+                    "Press a to add the missing intervention to that earlier record now. "
+                    "Going a level higher without it is recorded as a bypass, with your reason."
+                )
+            )
+        return Content("\n").join(lines)
+
+    def _notes_text(self) -> Content:
+        draft = self.draft
+        lines: list[Content] = []
+        if Action.ISS in draft.actions:
+            length = "a full day" if draft.iss_days >= ISS_FULL_DAY else "a half day"
+            lines.append(Content(f"In-School Suspension length: {length} (h switches)."))
+            lines.extend(
+                Content.assemble(
+                    literal(student_name(student), "bold"),
+                    " has an IEP: on saving you will be asked about the three "
+                    "safeguards; without all three this ISS is recorded as a removal "
+                    "from class.",
+                )
+                for student in draft.students
+                if student.iep
+            )
+        details = []
+        if draft.occurred_at is not None:
+            details.append(
+                "time "
+                + draft.occurred_at.astimezone(self.classlog.store.timezone).strftime("%b %d %H:%M")
+            )
+        details.extend(
+            value for value in (draft.location, draft.motivation, draft.others_involved) if value
+        )
+        if draft.note:
+            details.append("note")
+        if details:
+            lines.append(Content("Details: " + ", ".join(details) + " (d to change)."))
+        return Content("\n").join(lines)
+
+    # -- changing the draft -----------------------------------------------------------------
+
+    def action_level(self, step: int) -> None:
+        draft = self.draft
+        options: list[int | None] = [None] if draft.advice_differs else []
+        options.extend(draft.allowed_levels)
+        if not options:
+            return
+        position = options.index(draft.level) if draft.level in options else 0
+        draft.level = options[max(0, min(len(options) - 1, position + step))]
+        dropped = draft.drop_level_2_actions()
+        if dropped:
+            names = ", ".join(ACTION_LABELS[action] for action in dropped)
+            self.notify(f"Unticked (Level 2 only): {names}", markup=False)
+        self._show()
+
+    @on(KeyedChoices.Clicked, "#level-levels")
+    def _level_clicked(self, event: KeyedChoices.Clicked) -> None:
+        value = event.value
+        if value == EACH_ADVISED:
+            self.draft.level = None
+        elif value in self.draft.allowed_levels:
+            self.draft.level = value if isinstance(value, int) else None
+        else:
+            self.notify(f"{level_words(int(str(value)))} is not allowed for this behavior.")
+            return
+        self.draft.drop_level_2_actions()
+        self._show()
+
+    def action_toggle_action(self, value: str) -> None:
+        action = Action(value)
+        draft = self.draft
+        if action in draft.actions:
+            draft.actions.discard(action)
+        elif action in LEVEL_2_ONLY_ACTIONS and not draft.every_level_2:
+            hint = (
+                "press \N{RIGHTWARDS ARROW} for Level 2 first"
+                if 2 in draft.allowed_levels
+                else "this behavior is not allowed at Level 2"
+            )
+            self.notify(f"{ACTION_LABELS[action]} is a Level 2 action: {hint}.", markup=False)
+            return
+        else:
+            draft.actions.add(action)
+        self._show()
+
+    @on(KeyedChoices.Clicked, "#level-actions")
+    def _action_clicked(self, event: KeyedChoices.Clicked) -> None:
+        if isinstance(event.value, Action):
+            self.action_toggle_action(event.value.value)
+
+    def action_iss_length(self) -> None:
+        draft = self.draft
+        draft.iss_days = ISS_HALF_DAY if draft.iss_days >= ISS_FULL_DAY else ISS_FULL_DAY
+        self._show()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_details(self) -> None:
+        from tui.log.details import DetailsScreen
+
+        self.app.push_screen(DetailsScreen(self.draft), self._details_done)
+
+    def _details_done(self, details: Details | None) -> None:
+        if details is None:
+            return
+        draft = self.draft
+        draft.occurred_at = details.occurred_at
+        draft.location = details.location
+        draft.motivation = details.motivation
+        draft.others_involved = details.others_involved
+        draft.note = details.note
+        self._show()
+        if details.save:
+            self.action_save()
+
+    @work(exclusive=True, group="missing-intervention")
+    async def action_add_missing(self) -> None:
+        from tui.log.dialogs import AddInterventionScreen
+
+        store = self.classlog.store
+        draft = self.draft
+        for student in draft.students:
+            earlier_id = draft.advice[student.sourced_id].missing_intervention_for
+            if earlier_id is None:
+                continue
+            earlier = store.incident(earlier_id)
+            actions = await self.app.push_screen_wait(
+                AddInterventionScreen(earlier, student_name(student), store.timezone)
+            )
+            if not actions:
+                return
+            try:
+                store.add_actions(earlier_id, actions)
+                _, draft.advice[student.sourced_id] = store.advice(
+                    student.sourced_id, draft.entry.code
+                )
+            except StoreError as error:
+                self.classlog.report_error(error)
+                return
+            self.notify(
+                f"Added to the {level_words(earlier.level)} of "
+                f"{short_day(earlier.occurred_at, store.timezone)}: "
+                + ", ".join(ACTION_LABELS[action] for action in actions),
+                title="Saved",
+                markup=False,
+            )
+        advised = {item.advised_level for item in draft.advice.values()}
+        draft.level = advised.pop() if len(advised) == 1 else None
+        draft.drop_level_2_actions()
+        self._show()
+
+    # -- saving -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="save")
+    async def action_save(self) -> None:
+        from tui.log.dialogs import BypassScreen, SafeguardsScreen
+
+        draft = self.draft
+        if not draft.allowed_levels:
+            self.notify("These students cannot be logged together for this behavior.")
+            return
+        for student in draft.needing_safeguards():
+            safeguards = await self.app.push_screen_wait(SafeguardsScreen(student))
+            if safeguards is None:
+                return
+            draft.safeguards[student.sourced_id] = safeguards
+        bypassing = draft.bypassing()
+        if bypassing and not draft.bypass_reason:
+            reason = await self.app.push_screen_wait(
+                BypassScreen([student_name(student) for student in bypassing])
+            )
+            if reason is None:
+                return
+            draft.bypass_reason = reason
+        outcome = save_draft(self.classlog.store, draft)
+        if outcome.refused is not None:
+            who = student_name(outcome.refused_student) if outcome.refused_student else ""
+            saved_note = (
+                f" ({len(outcome.saved)} saved before it; see today's log)" if outcome.saved else ""
+            )
+            self.notify(
+                f"Not saved for {who}: {outcome.refused}{saved_note}",
+                title="Not saved",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            if not outcome.saved:
+                return
+        self.dismiss(LogResult(outcome.saved, describe(outcome.saved, self.classlog.directory)))

@@ -1,0 +1,87 @@
+"""Type-ahead: keys typed faster than the screens change still land where they were meant to.
+
+Textual forwards each key to the focused widget as soon as the app reads it, so in a burst like
+``m a Enter 1 r Enter`` the keys after the first Enter would reach the student list before the
+behavior screen exists. The app therefore hands keys on one at a time: the next key is released
+only once every message queue of the app and its screens is drained (the previous key fully
+handled, a screen it opened mounted). A single key pays one extra queue hop; a burst is replayed
+in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.message_pump import MessagePump
+from textual.worker import WorkerState
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+SETTLE_LIMIT_SECONDS = 0.5
+"""A key is never held longer than this behind a busy app (a slow handler, a long worker)."""
+
+
+def _pumps(app: App[Any]) -> Iterator[MessagePump]:
+    yield app
+    for screen in app.screen_stack:
+        yield screen
+        yield from screen.walk_children(with_self=False)
+
+
+def _pump_idle(pump: MessagePump) -> bool:
+    """Nothing queued and nothing being handled (``asyncio.Queue`` counts unfinished items)."""
+    queue: asyncio.Queue[Any] = pump._message_queue
+    return queue.empty() and getattr(queue, "_unfinished_tasks", 0) == 0
+
+
+def app_settled(app: App[Any]) -> bool:
+    """Every message queue drained and no worker still waiting to start."""
+    if any(worker.state is WorkerState.PENDING for worker in app.workers):
+        return False
+    return all(_pump_idle(pump) for pump in _pumps(app))
+
+
+class KeySequencer:
+    """Holds keys read from the terminal and releases them one at a time, in order."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self.waiting: deque[events.Key] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._replaying: events.Key | None = None
+
+    def take(self, event: events.Event) -> bool:
+        """Queue a key straight from the terminal; False for anything else (handled as usual)."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            return False
+        if event is self._replaying:
+            return False
+        self.waiting.append(event)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._release())
+        return True
+
+    async def _release(self) -> None:
+        while self.waiting:
+            key = self.waiting.popleft()
+            replay = events.Key(key.key, key.character)
+            replay.set_sender(self.app)
+            self._replaying = replay
+            self.app.post_message(replay)
+            await self._settle()
+        self._replaying = None
+
+    async def _settle(self) -> None:
+        deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+        quiet_rounds = 0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0)
+            quiet_rounds = quiet_rounds + 1 if app_settled(self.app) else 0
+            if quiet_rounds >= 2:
+                return
