@@ -1,0 +1,79 @@
+"""Administrators' corrections of synced records: the edit is stamped with the server's clock,
+later than every value it replaces, so it wins the per-field merge and flows back to every
+device on its next pull. The replaced values stay in the audit with the reason given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import JsonValue
+from sqlalchemy.engine import Engine
+
+from district.clock import ServerClock
+from district.db import write_transaction
+from district.fields import field_problem
+from district.records import Record, RecordSet, apply_merge, merge, move_student
+from district.scope import Device, students_in_scope
+from schema.clock import Timestamp
+from schema.wire import FIELDS_BY_KIND
+
+FIXED_FIELDS = frozenset({"device_id", "incident_id"})
+"""Fields a correction may not change: who wrote a record, and which incident a child
+belongs to."""
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be made; ``status_code`` says how the API answers it."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def correct_record(
+    engine: Engine,
+    admin: Device,
+    record_id: str,
+    fields: Mapping[str, JsonValue],
+    reason: str,
+    clock: ServerClock,
+) -> Record:
+    """Apply an administrator's correction to a live record in the admin's scope."""
+    now = clock.now()
+    with write_transaction(engine) as tx:
+        records = RecordSet(tx, now)
+        record = records.get(record_id)
+        if record is None or record.tombstone or record.student_id is None:
+            raise CorrectionError(f"no record {record_id}", 404)
+        if not students_in_scope(tx.connection, admin, [record.student_id]):
+            raise CorrectionError(f"no record {record_id}", 404)
+        unknown = sorted(set(fields) - FIELDS_BY_KIND[record.kind])
+        if unknown:
+            raise CorrectionError(f"unknown fields for {record.kind}: {', '.join(unknown)}", 422)
+        fixed = sorted(set(fields) & FIXED_FIELDS)
+        if fixed:
+            raise CorrectionError(f"a correction cannot change {', '.join(fixed)}", 422)
+        problem = field_problem(fields)
+        if problem is not None:
+            raise CorrectionError(problem, 422)
+        if record.kind == "incident" and "level" in fields and fields["level"] != 2:
+            raise CorrectionError(
+                "the server keeps Level 2 records only: a Level 1 record never leaves its device",
+                422,
+            )
+        new_student = fields.get("student_id")
+        moves = new_student is not None and new_student != record.student_id
+        if moves and not students_in_scope(tx.connection, admin, [str(new_student)]):
+            raise CorrectionError(f"student {new_student} is not in your scope", 422)
+        stamps = [Timestamp.decode(hlc) for hlc in record.field_hlc.values()]
+        hlc = clock.after(*stamps).encode()
+        outcome = merge(record, fields, hlc)
+        if not outcome.won:
+            raise CorrectionError("nothing to change (a voided record stays voided)", 409)
+        records.audit(record.id, outcome, hlc, written_by=f"admin:{admin.id}", reason=reason)
+        if record.kind != "follow_up":
+            move_student(records, record, outcome.won.get("student_id"))
+        apply_merge(record, outcome)
+        records.changed(record)
+        records.flush()
+    return record

@@ -1,0 +1,336 @@
+"""Reading a page of changes for one device (DESIGN section 5).
+
+The page covers cursors in (after, top], where ``top`` is the change counter read first (see
+``district.db``): every row at or below it has committed, so nothing is skipped. Each source
+(records, roster tables, scope events, grid, config) yields at most ``limit + 1`` positions in
+the device's scope; they are merged in cursor order and taken until ``limit`` changes. A scope
+event (a student entering or leaving the device's scope, or a record leaving a student) expands
+at its one cursor into the student's row, enrollments and records, or into their removals;
+such an expansion is never split across pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import JsonValue
+from sqlalchemy.engine import Connection, Engine
+
+from district import records, tables
+from district.db import current_cursors, read_transaction
+from district.scope import Device, school_matches, student_visible, students_in_scope
+from schema.wire import Change, PullKind
+
+ENROLLMENT_ID_SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class Page:
+    changes: list[Change]
+    cursor: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class _Position:
+    cursor: int
+    expand: Callable[[], list[Change]]
+
+
+def enrollment_id(section_id: str, user_id: str) -> str:
+    """An enrollment's change id: section and user joined by ``|``."""
+    return f"{section_id}{ENROLLMENT_ID_SEPARATOR}{user_id}"
+
+
+def student_fields(row: Any) -> dict[str, JsonValue]:
+    """The minimum a device holds about a student (R8): never demographics."""
+    return {
+        "given_name": row.given_name,
+        "family_name": row.family_name,
+        "grade": row.grade,
+        "iep": bool(row.iep),
+        "school_id": row.school_id,
+    }
+
+
+def _staff_fields(row: Any) -> dict[str, JsonValue]:
+    return {
+        "given_name": row.given_name,
+        "family_name": row.family_name,
+        "role": row.role,
+        "school_id": row.school_id,
+    }
+
+
+def _section_fields(row: Any) -> dict[str, JsonValue]:
+    return {
+        "title": row.title,
+        "school_id": row.school_id,
+        "course_title": row.course_title,
+        "periods": row.periods,
+    }
+
+
+def _enrollment_fields(row: Any) -> dict[str, JsonValue]:
+    return {
+        "section_id": row.section_id,
+        "user_id": row.user_id,
+        "role": row.role,
+        "primary": bool(row.is_primary),
+        "school_id": row.school_id,
+    }
+
+
+def _roster_change(
+    kind: PullKind, change_id: str, row: Any, fields: Callable[[Any], dict[str, JsonValue]]
+) -> Change:
+    if row.deleted:
+        return Change(cursor=row.cursor, kind=kind, id=change_id, op="remove")
+    return Change(cursor=row.cursor, kind=kind, id=change_id, op="upsert", fields=fields(row))
+
+
+def _fixed(changes: list[Change]) -> Callable[[], list[Change]]:
+    return lambda: changes
+
+
+class _Pager:
+    def __init__(
+        self,
+        connection: Connection,
+        device: Device,
+        after: int,
+        top: int,
+        limit: int,
+        roster_top: int,
+    ) -> None:
+        self.connection = connection
+        self.device = device
+        self.after = after
+        self.top = top
+        self.limit = limit
+        self.roster_changed = roster_top > after
+
+    def _window(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return sa.and_(column > self.after, column <= self.top)
+
+    def _rows(self, table: sa.Table, where: sa.ColumnElement[bool]) -> list[Any]:
+        query = sa.select(table).where(where).order_by(table.c.cursor).limit(self.limit + 1)
+        return list(self.connection.execute(query))
+
+    def _enrollment_filter(self) -> sa.ColumnElement[bool]:
+        enrollments = tables.enrollments
+        if self.device.role == "classroom":
+            return enrollments.c.section_id.in_(self.device.section_ids)
+        return school_matches(self.device, enrollments.c.school_id)
+
+    def page(self) -> Page:
+        found = list(self._records())
+        if self.roster_changed:
+            found += [
+                *self._students(),
+                *self._staff(),
+                *self._sections(),
+                *self._enrollments(),
+                *self._grid(),
+                *self._config(),
+                *self._scope_events(),
+            ]
+        positions = sorted(found, key=lambda position: position.cursor)
+        taken: list[Change] = []
+        consumed = 0
+        last = self.after
+        for position in positions:
+            changes = position.expand()
+            if taken and len(taken) + len(changes) > self.limit:
+                break
+            taken.extend(changes)
+            consumed += 1
+            last = position.cursor
+        has_more = consumed < len(positions)
+        return Page(taken, last if has_more else self.top, has_more)
+
+    def _records(self) -> Iterable[_Position]:
+        table = tables.records
+        where = self._window(table.c.cursor)
+        if not self.device.district_scope:
+            where = sa.and_(
+                where,
+                sa.or_(
+                    sa.and_(
+                        table.c.tombstone.is_(False),
+                        student_visible(self.device, table.c.student_id),
+                    ),
+                    sa.and_(
+                        table.c.tombstone.is_(True), table.c.school_id == self.device.school_id
+                    ),
+                ),
+            )
+        for row in self._rows(table, where):
+            record = records.Record.from_row(row._mapping)
+            yield _Position(record.cursor, _fixed([record.change()]))
+
+    def _students(self) -> Iterable[_Position]:
+        table = tables.students
+        where = sa.and_(
+            self._window(table.c.cursor), student_visible(self.device, table.c.sourced_id)
+        )
+        for row in self._rows(table, where):
+            change = _roster_change("student", row.sourced_id, row, student_fields)
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _staff(self) -> Iterable[_Position]:
+        table = tables.staff
+        where = sa.and_(
+            self._window(table.c.cursor), school_matches(self.device, table.c.school_id)
+        )
+        for row in self._rows(table, where):
+            change = _roster_change("staff", row.sourced_id, row, _staff_fields)
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _sections(self) -> Iterable[_Position]:
+        table = tables.sections
+        visible: sa.ColumnElement[bool]
+        if self.device.role == "classroom":
+            visible = table.c.sourced_id.in_(self.device.section_ids)
+        else:
+            visible = school_matches(self.device, table.c.school_id)
+        for row in self._rows(table, sa.and_(self._window(table.c.cursor), visible)):
+            change = _roster_change("section", row.sourced_id, row, _section_fields)
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _enrollments(self) -> Iterable[_Position]:
+        table = tables.enrollments
+        where = sa.and_(self._window(table.c.cursor), self._enrollment_filter())
+        for row in self._rows(table, where):
+            change_id = enrollment_id(row.section_id, row.user_id)
+            change = _roster_change("enrollment", change_id, row, _enrollment_fields)
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _grid(self) -> Iterable[_Position]:
+        table = tables.grid_versions
+        row = self.connection.execute(
+            sa.select(table)
+            .where(self._window(table.c.cursor))
+            .order_by(table.c.cursor.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            change = Change(
+                cursor=row.cursor,
+                kind="grid",
+                id="grid",
+                op="upsert",
+                fields={"version": row.version, "grid": row.grid},
+            )
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _config(self) -> Iterable[_Position]:
+        table = tables.district_config
+        for row in self._rows(table, self._window(table.c.cursor)):
+            change = Change(
+                cursor=row.cursor, kind="config", id=row.key, op="upsert", fields=dict(row.value)
+            )
+            yield _Position(row.cursor, _fixed([change]))
+
+    def _scope_events(self) -> Iterable[_Position]:
+        table = tables.scope_events
+        where = self._window(table.c.cursor)
+        if self.device.role == "classroom":
+            relevant = sa.or_(
+                table.c.section_id.in_(self.device.section_ids),
+                sa.and_(
+                    table.c.record_id.is_not(None), student_visible(self.device, table.c.student_id)
+                ),
+            )
+            where = sa.and_(where, relevant)
+        elif not self.device.district_scope:
+            where = sa.and_(where, table.c.school_id == self.device.school_id)
+        for row in self._rows(table, where):
+            yield _Position(row.cursor, self._expansion(row))
+
+    def _expansion(self, event: Any) -> Callable[[], list[Change]]:
+        def expand() -> list[Change]:
+            if event.record_id is not None:
+                return self._record_event(event)
+            return self._student_event(event)
+
+        return expand
+
+    def _record_event(self, event: Any) -> list[Change]:
+        record = records.load(self.connection, event.record_id)
+        if record is None:
+            return []
+        visible = (
+            not record.tombstone
+            and record.student_id is not None
+            and bool(students_in_scope(self.connection, self.device, [record.student_id]))
+        )
+        if visible:
+            return [record.change(event.cursor)]
+        return [Change(cursor=event.cursor, kind=record.kind, id=record.id, op="remove")]
+
+    def _student_event(self, event: Any) -> list[Change]:
+        at = event.cursor
+        student_id = event.student_id
+        visible = bool(students_in_scope(self.connection, self.device, [student_id]))
+        enrollments = tables.enrollments
+        enrollment_rows = self.connection.execute(
+            sa.select(enrollments).where(
+                enrollments.c.user_id == student_id, self._enrollment_filter()
+            )
+        ).all()
+        student_records = records.load_many(
+            self.connection,
+            sa.and_(
+                tables.records.c.student_id == student_id, tables.records.c.tombstone.is_(False)
+            ),
+        )
+        if not visible:
+            return [
+                Change(cursor=at, kind="student", id=student_id, op="remove"),
+                *(
+                    Change(
+                        cursor=at,
+                        kind="enrollment",
+                        id=enrollment_id(row.section_id, row.user_id),
+                        op="remove",
+                    )
+                    for row in enrollment_rows
+                ),
+                *(
+                    Change(cursor=at, kind=record.kind, id=record.id, op="remove")
+                    for record in student_records
+                ),
+            ]
+        student = self.connection.execute(
+            sa.select(tables.students).where(tables.students.c.sourced_id == student_id)
+        ).one()
+        changes = [
+            Change(
+                cursor=at,
+                kind="student",
+                id=student_id,
+                op="upsert",
+                fields=student_fields(student),
+            )
+        ]
+        for row in enrollment_rows:
+            change = _roster_change(
+                "enrollment", enrollment_id(row.section_id, row.user_id), row, _enrollment_fields
+            )
+            changes.append(change.model_copy(update={"cursor": at}))
+        changes.extend(record.change(at) for record in student_records)
+        return changes
+
+
+def read_page(engine: Engine, device: Device, after: int, limit: int) -> Page:
+    """The changes in ``device``'s scope after cursor ``after``, at most ``limit`` (unless one
+    cursor's expansion alone is larger)."""
+    with read_transaction(engine) as connection:
+        top, roster_top = current_cursors(connection)
+        if after >= top:
+            return Page([], top, False)
+        return _Pager(connection, device, after, top, limit, roster_top).page()

@@ -1,0 +1,341 @@
+"""Applying a push (DESIGN section 5): one transaction per request, deduplicated per
+(device, op id) inside it, one result per op.
+
+Per op, in order: a duplicate answers ``duplicate``; a clock more than 5 minutes ahead is
+``rejected`` with retry; Level 1 content, a record of another device, a student outside the
+device's scope, or a create without its required fields is ``rejected`` for good; an upsert
+none of whose fields is newer than the server's is ``superseded``; otherwise ``applied``.
+Retractions delete the content and keep a tombstone; a later upsert re-creates the record, an
+earlier one is ``superseded``.
+
+The request's records, op ids and students are read in a few bulk queries up front and the
+changes written in bulk at the end, so a 500-op push costs a handful of round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import JsonValue
+from sqlalchemy.engine import Engine
+
+from district import tables
+from district.clock import ServerClock
+from district.db import WriteTx, checkpoint_sqlite, write_transaction
+from district.fields import field_problem, missing_fields
+from district.records import Record, RecordSet, apply_merge, merge, move_student
+from district.scope import Device, school_scope_allows, students_in_scope
+from schema.wire import (
+    MAX_CLOCK_AHEAD_MS,
+    OpResult,
+    OpStatus,
+    PushOp,
+    PushRequest,
+    PushResponse,
+)
+
+TAB_LINK_DROPPED = "the TAB's incident link was dropped: the server holds no such Level 2 record"
+BATCH = 500
+
+
+class Rejection(Exception):
+    """An op the server will not apply; ``retry`` says whether it may succeed later."""
+
+    def __init__(self, reason: str, retry: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
+def _applied(op: PushOp, reason: str | None = None) -> OpResult:
+    return OpResult.model_construct(op_id=op.op_id, status=OpStatus.APPLIED, reason=reason)
+
+
+def _superseded(op: PushOp, reason: str) -> OpResult:
+    return OpResult(op_id=op.op_id, status=OpStatus.SUPERSEDED, reason=reason)
+
+
+def _text(value: JsonValue) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Push:
+    def __init__(
+        self, tx: WriteTx, device: Device, now: datetime, now_ms: int, ops: list[PushOp]
+    ) -> None:
+        self.tx = tx
+        self.connection = tx.connection
+        self.device = device
+        self.now = now
+        self.now_ms = now_ms
+        self.retracted = False
+        self.records = RecordSet(tx, now)
+        self.applied_rows: list[dict[str, Any]] = []
+        self.seen = self._applied_op_ids([op.op_id for op in ops])
+        linked = [_text(op.fields.get("incident_id")) for op in ops]
+        touched = [op.id for op in ops] + [link for link in linked if link]
+        self.records.prefetch(touched)
+        students = {_text(op.fields.get("student_id")) for op in ops}
+        students.update(record.student_id for record in map(self.records.get, touched) if record)
+        known = {student for student in students if student}
+        self.records.prefetch_schools(known)
+        self.scope: dict[str, bool] = {}
+        if device.role == "classroom":
+            visible = students_in_scope(self.connection, device, known)
+            self.scope = {student: student in visible for student in known}
+
+    def _applied_op_ids(self, op_ids: Iterable[str]) -> set[str]:
+        applied = tables.applied_ops
+        wanted = sorted(set(op_ids))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), BATCH):
+            seen.update(
+                self.connection.execute(
+                    sa.select(applied.c.op_id).where(
+                        applied.c.op_id.in_(wanted[start : start + BATCH]),
+                        applied.c.device_id == self.device.id,
+                    )
+                ).scalars()
+            )
+        return seen
+
+    def apply(self, op: PushOp) -> OpResult:
+        if op.op_id in self.seen:
+            return OpResult(op_id=op.op_id, status=OpStatus.DUPLICATE)
+        try:
+            result = self._apply(op)
+        except Rejection as rejection:
+            return OpResult(
+                op_id=op.op_id,
+                status=OpStatus.REJECTED,
+                reason=rejection.reason,
+                retry=rejection.retry,
+            )
+        self.seen.add(op.op_id)
+        self.applied_rows.append(
+            {
+                "device_id": self.device.id,
+                "op_id": op.op_id,
+                "status": result.status.value,
+                "applied_at": self.now,
+            }
+        )
+        return result
+
+    def flush(self) -> None:
+        self.records.flush()
+        if self.applied_rows:
+            self.connection.execute(sa.insert(tables.applied_ops), self.applied_rows)
+
+    def _apply(self, op: PushOp) -> OpResult:
+        ahead_ms = op.timestamp.wall_ms - self.now_ms
+        if ahead_ms > MAX_CLOCK_AHEAD_MS:
+            raise Rejection(
+                f"clock ahead of the server by {ahead_ms / 1000:.0f} s (more than 5 minutes):"
+                " correct the device clock by the server_time offset and retry",
+                retry=True,
+            )
+        refusal = op.refusal()
+        if refusal is not None:
+            raise Rejection(refusal)
+        record = self.records.get(op.id)
+        if record is not None:
+            if record.kind != op.kind:
+                raise Rejection(f"id {op.id} is a {record.kind} record, not a {op.kind}")
+            if record.owner_device_id != self.device.id:
+                raise Rejection("this record belongs to another device: add a follow-up instead")
+        if op.op == "retract":
+            return self._retract(op, record)
+        problem = field_problem(op.fields)
+        if problem is not None:
+            raise Rejection(problem)
+        device_field = op.fields.get("device_id")
+        if device_field is not None and device_field != self.device.id:
+            raise Rejection("field device_id must name the pushing device")
+        if record is None or record.tombstone:
+            return self._create(op, record)
+        return self._update(op, record)
+
+    def _retract(self, op: PushOp, record: Record | None) -> OpResult:
+        if record is None:
+            self.records.add(
+                Record(
+                    id=op.id,
+                    kind=op.kind,
+                    owner_device_id=self.device.id,
+                    school_id=self.device.school_id,
+                    student_id=None,
+                    parent_id=None,
+                    level=None,
+                    fields={},
+                    field_hlc={},
+                    tombstone=True,
+                    tombstone_hlc=op.hlc,
+                    cursor=0,
+                )
+            )
+            return _applied(op)
+        if record.tombstone:
+            if op.hlc <= (record.tombstone_hlc or ""):
+                return _superseded(op, "already retracted")
+            record.tombstone_hlc = op.hlc
+            self.records.changed(record)
+            return _applied(op)
+        self._tombstone_tree(record, op.hlc)
+        return _applied(op)
+
+    def _tombstone_tree(self, record: Record, hlc: str) -> None:
+        """Retract a record; an incident takes its follow-ups with it and its TABs lose their
+        link to it (R1, R3: nothing on the server may point at a Level 1 record)."""
+        if record.student_id is not None:
+            record.school_id = self.records.school_of(record.student_id)
+        children = self.records.children(record.id) if record.kind == "incident" else []
+        self.records.tombstone(record, hlc)
+        self.retracted = True
+        for child in children:
+            if child.kind == "follow_up":
+                self.records.tombstone(child, hlc)
+            else:
+                child.fields["incident_id"] = None
+                child.field_hlc["incident_id"] = max(hlc, child.field_hlc.get("incident_id", ""))
+                child.parent_id = None
+                self.records.changed(child)
+
+    def _parent_incident(self, incident_id: str) -> Record | None:
+        parent = self.records.get(incident_id)
+        if parent is None or parent.tombstone or parent.kind != "incident":
+            return None
+        return parent
+
+    def _check_student(self, student_id: str) -> None:
+        if student_id not in self.scope:
+            if self.device.role == "classroom":
+                found = students_in_scope(self.connection, self.device, [student_id])
+                self.scope[student_id] = student_id in found
+            else:
+                self.scope[student_id] = school_scope_allows(
+                    self.device,
+                    self.records.school_of(student_id),
+                    not self.records.student_known(student_id),
+                )
+        if not self.scope[student_id]:
+            raise Rejection(f"student {student_id} is not in this device's scope")
+
+    def _create(self, op: PushOp, tombstone: Record | None) -> OpResult:
+        if tombstone is not None and op.hlc <= (tombstone.tombstone_hlc or ""):
+            return _superseded(op, "the record was retracted after this change")
+        fields: dict[str, JsonValue] = dict(op.fields)
+        missing = missing_fields(op.kind, fields)
+        if missing:
+            raise Rejection(
+                f"a new {op.kind} record needs {', '.join(missing)}: send the whole record"
+            )
+        reason: str | None = None
+        parent_id: str | None = None
+        if op.kind == "incident" and fields.get("level") != 2:
+            raise Rejection("only Level 2 incidents are kept by the server")
+        if op.kind == "follow_up":
+            parent = self._parent_incident(str(fields["incident_id"]))
+            if parent is None or parent.student_id is None:
+                raise Rejection("the follow-up's incident is not a Level 2 record on the server")
+            student_id = parent.student_id
+            parent_id = parent.id
+        else:
+            student_id = str(fields["student_id"])
+        self._check_student(student_id)
+        if op.kind == "tab":
+            parent_id, reason = self._tab_link(fields)
+        record = tombstone or Record(
+            id=op.id,
+            kind=op.kind,
+            owner_device_id=self.device.id,
+            school_id=None,
+            student_id=None,
+            parent_id=None,
+            level=None,
+            fields={},
+            field_hlc={},
+            tombstone=False,
+            tombstone_hlc=None,
+            cursor=0,
+        )
+        record.tombstone = False
+        record.student_id = student_id
+        record.school_id = self.records.school_of(student_id)
+        record.parent_id = parent_id
+        record.level = 2 if op.kind == "incident" else None
+        record.fields = fields
+        record.field_hlc = dict.fromkeys(fields, op.hlc)
+        if tombstone is None:
+            self.records.add(record)
+        else:
+            self.records.changed(record)
+        return _applied(op, reason)
+
+    def _tab_link(self, fields: dict[str, JsonValue]) -> tuple[str | None, str | None]:
+        """A TAB may link only to a Level 2 incident the server holds; any other link is
+        dropped (it may point at a Level 1 record, which must not be named off the device)."""
+        incident_id = fields.get("incident_id")
+        if incident_id is None:
+            return None, None
+        if self._parent_incident(str(incident_id)) is None:
+            fields["incident_id"] = None
+            return None, TAB_LINK_DROPPED
+        return str(incident_id), None
+
+    def _update(self, op: PushOp, record: Record) -> OpResult:
+        incoming: dict[str, JsonValue] = dict(op.fields)
+        reason: str | None = None
+        linked = record.fields.get("incident_id")
+        if record.kind == "follow_up" and incoming.get("incident_id", linked) != linked:
+            raise Rejection("a follow-up cannot move to another incident")
+        if record.kind == "tab" and "incident_id" in incoming:
+            _, reason = self._tab_link(incoming)
+        new_student = incoming.get("student_id")
+        if record.kind != "follow_up" and new_student not in (None, record.student_id):
+            self._check_student(str(new_student))
+        outcome = merge(record, incoming, op.hlc)
+        self.records.audit(record.id, outcome, op.hlc, written_by=self.device.id)
+        if not outcome.won:
+            return _superseded(op, "every field has a newer value on the server")
+        move_student(self.records, record, outcome.won.get("student_id"))
+        if record.kind == "tab" and "incident_id" in outcome.won:
+            linked = outcome.won["incident_id"]
+            record.parent_id = None if linked is None else str(linked)
+        apply_merge(record, outcome)
+        self.records.changed(record)
+        return _applied(op, reason)
+
+
+def apply_push(
+    engine: Engine,
+    device: Device,
+    request: PushRequest,
+    clock: ServerClock,
+    on_commit: Callable[[], None] | None = None,
+) -> PushResponse:
+    """Apply a whole push in one transaction and answer it."""
+    now_ms = clock.now_ms()
+    now = clock.now()
+    with write_transaction(engine) as tx:
+        push = _Push(tx, device, now, now_ms, request.ops)
+        results = [push.apply(op) for op in request.ops]
+        push.flush()
+        devices = tables.devices
+        tx.connection.execute(
+            sa.update(devices).where(devices.c.id == device.id).values(last_seen_at=now)
+        )
+        if push.retracted:
+            tx.after_commit.append(lambda: checkpoint_sqlite(engine))
+        if on_commit is not None and tx.last_cursor != tx.base_cursor:
+            tx.after_commit.append(on_commit)
+    accepted = [
+        op.timestamp
+        for op, result in zip(request.ops, results, strict=True)
+        if result.status is not OpStatus.REJECTED
+    ]
+    server_hlc = clock.after(*accepted)
+    return PushResponse(results=results, server_time=clock.now(), server_hlc=server_hlc.encode())

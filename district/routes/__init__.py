@@ -1,0 +1,18 @@
+"""The server's HTTP routes, one module per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema.wire import ErrorBody
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "missing, unknown or revoked token"),
+        (403, "the device's role or scope does not allow this"),
+        (413, "request body too large"),
+        (422, "the request is not valid"),
+        (429, "too many requests: see Retry-After"),
+    )
+}

@@ -1,0 +1,35 @@
+"""Enrollment: a device trades a single-use code for its token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from district.deps import AddressLimitDep, DeviceDep, DistrictDep
+from district.devices import EnrollmentRefused, enroll
+from district.routes import ERROR_RESPONSES
+from district.routes.models import DeviceOut
+from schema.wire import EnrollRequest, EnrollResponse
+
+router = APIRouter(prefix="/v1/devices", tags=["devices"])
+
+
+@router.post(
+    "/enroll",
+    response_model=EnrollResponse,
+    responses={**ERROR_RESPONSES, 409: ERROR_RESPONSES[403]},
+)
+def enroll_device(
+    body: EnrollRequest, district: DistrictDep, _limit: AddressLimitDep
+) -> EnrollResponse:
+    """Consume an enrollment code; answers the token (shown once, stored hashed) and the
+    device's role and scope."""
+    try:
+        return enroll(district.engine, body, district.clock.now())
+    except EnrollmentRefused as refusal:
+        raise HTTPException(refusal.status_code, str(refusal)) from refusal
+
+
+@router.get("/me", response_model=DeviceOut, responses=ERROR_RESPONSES)
+def who_am_i(device: DeviceDep, district: DistrictDep) -> DeviceOut:
+    """The calling device as the server knows it (a cheap token check)."""
+    return DeviceOut.of(device)

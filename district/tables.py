@@ -1,0 +1,211 @@
+"""The server's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+Every row a device may pull carries ``cursor``: the value of the one-row ``change_counter`` at
+the write that last changed it (see ``district.db.write_transaction``). Rows are soft-deleted
+(``deleted``) so a removal can travel as a change like any other.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+Json = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+Id = sa.String(255)
+Hlc = sa.String(120)
+Moment = sa.DateTime(timezone=True)
+
+change_counter = sa.Table(
+    "change_counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+orgs = sa.Table(
+    "orgs",
+    metadata,
+    sa.Column("sourced_id", Id, primary_key=True),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+)
+
+students = sa.Table(
+    "students",
+    metadata,
+    sa.Column("sourced_id", Id, primary_key=True),
+    sa.Column("given_name", sa.String(500), nullable=False),
+    sa.Column("family_name", sa.String(500), nullable=False),
+    sa.Column("grade", sa.String(32), nullable=False),
+    sa.Column("iep", sa.Boolean, nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)
+
+demographics = sa.Table(
+    "demographics",
+    metadata,
+    sa.Column(
+        "student_id", Id, sa.ForeignKey("students.sourced_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("birth_date", sa.Date, nullable=True),
+    sa.Column("sex", sa.String(64), nullable=True),
+    sa.Column("race", Json, nullable=False),
+    sa.Column("hispanic_or_latino", sa.Boolean, nullable=True),
+)
+
+staff = sa.Table(
+    "staff",
+    metadata,
+    sa.Column("sourced_id", Id, primary_key=True),
+    sa.Column("given_name", sa.String(500), nullable=False),
+    sa.Column("family_name", sa.String(500), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)
+
+sections = sa.Table(
+    "sections",
+    metadata,
+    sa.Column("sourced_id", Id, primary_key=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("course_title", sa.String(500), nullable=False),
+    sa.Column("periods", sa.String(500), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)
+
+enrollments = sa.Table(
+    "enrollments",
+    metadata,
+    sa.Column("section_id", Id, primary_key=True),
+    sa.Column("user_id", Id, primary_key=True, index=True),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("is_primary", sa.Boolean, nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("district_scope", sa.Boolean, nullable=False),
+    sa.Column("staff_id", Id, nullable=True),
+    sa.Column("section_ids", Json, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("revoked_at", Moment, nullable=True),
+    sa.Column("last_seen_at", Moment, nullable=True),
+)
+
+enrollment_codes = sa.Table(
+    "enrollment_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("district_scope", sa.Boolean, nullable=False),
+    sa.Column("staff_id", Id, nullable=True),
+    sa.Column("section_ids", Json, nullable=False),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("expires_at", Moment, nullable=False),
+    sa.Column("used_at", Moment, nullable=True),
+    sa.Column("used_by", sa.String(64), nullable=True),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("owner_device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("student_id", Id, nullable=True, index=True),
+    sa.Column("parent_id", sa.String(64), nullable=True, index=True),
+    sa.Column("level", sa.SmallInteger, nullable=True),
+    sa.Column("fields", Json, nullable=True),
+    sa.Column("field_hlc", Json, nullable=True),
+    sa.Column("tombstone", sa.Boolean, nullable=False),
+    sa.Column("tombstone_hlc", Hlc, nullable=True),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("updated_at", Moment, nullable=False),
+)
+"""Incidents, TAB events and follow-ups. A tombstone keeps only id, kind, owner, school and the
+tombstone's clock: ``fields``, ``field_hlc``, ``student_id``, ``parent_id`` and ``level`` are
+NULL."""
+
+superseded_values = sa.Table(
+    "superseded_values",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(64), nullable=False, index=True),
+    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("value", Json, nullable=True),
+    sa.Column("hlc", Hlc, nullable=False),
+    sa.Column("written_by", sa.String(64), nullable=True),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("recorded_at", Moment, nullable=False),
+)
+"""The losing side of every per-field last-writer-wins decision, kept for audit. Deleted with
+the record's content on a retraction."""
+
+applied_ops = sa.Table(
+    "applied_ops",
+    metadata,
+    sa.Column("op_id", sa.String(64), primary_key=True),
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("applied_at", Moment, nullable=False),
+)
+"""The ops already applied, for deduplication. Keyed op id first: op ids are nearly unique, so
+a push's batch lookup stays an index probe per op however many ops one device has sent."""
+
+scope_events = sa.Table(
+    "scope_events",
+    metadata,
+    sa.Column("cursor", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("student_id", Id, nullable=False),
+    sa.Column("school_id", Id, nullable=True, index=True),
+    sa.Column("section_id", Id, nullable=True, index=True),
+    sa.Column("record_id", sa.String(64), nullable=True),
+)
+"""A student (or, with ``record_id``, one record of that student) may have entered or left
+some devices' scope: the pull re-decides upsert or removal for the devices it concerns."""
+
+grid_versions = sa.Table(
+    "grid_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("grid", Json, nullable=False),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)
+
+district_config = sa.Table(
+    "district_config",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+)

@@ -1,0 +1,361 @@
+"""Push: one transaction, deduplicated per (device, op id), per-field last-writer-wins by HLC,
+Level 1 refused per op, clocks ahead refused, tombstones that a stale push cannot undo."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from conftest import Fleet
+from serverkit import (
+    SCHOOL_1,
+    DeviceClient,
+    enroll,
+    follow_up_fields,
+    incident_fields,
+    tab_fields,
+)
+
+from district import tables
+from district.records import load, superseded_for
+from schema.clock import Timestamp
+from schema.wire import MAX_CLOCK_AHEAD_MS
+
+
+def _record(engine: sa.Engine, record_id: str) -> dict[str, object]:
+    with engine.connect() as connection:
+        row = (
+            connection.execute(sa.select(tables.records).where(tables.records.c.id == record_id))
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+async def test_ops_apply_once_and_a_resent_op_is_a_duplicate(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    create = device.op("incident", "inc-1", incident_fields("st1", device.device_id))
+    body = await device.push(create, create)
+    assert [r["status"] for r in body["results"]] == ["applied", "duplicate"]
+    assert await device.statuses(create) == ["duplicate"]
+    with engine.connect() as connection:
+        applied = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(tables.applied_ops)
+            .where(tables.applied_ops.c.device_id == device.device_id)
+        ).scalar_one()
+    assert applied == 1
+    assert Timestamp.decode(body["server_hlc"]) > Timestamp.decode(create["hlc"])
+
+
+async def test_level_1_content_is_refused_per_op_and_never_stored(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    level_1 = device.op(
+        "incident", "inc-l1", incident_fields("st1", device.device_id, level=1, note="L1-SECRET")
+    )
+    good = device.op("incident", "inc-l2", incident_fields("st1", device.device_id))
+    body = await device.push(level_1, good)
+    first, second = body["results"]
+    assert first["status"] == "rejected"
+    assert first["retry"] is False
+    assert "Level 1" in first["reason"]
+    assert second["status"] == "applied"
+    with engine.connect() as connection:
+        assert load(connection, "inc-l1") is None
+    downgrade = device.op("incident", "inc-l2", {"level": 1})
+    assert await device.statuses(downgrade) == ["rejected"]
+    assert _record(engine, "inc-l2")["level"] == 2
+
+
+async def test_per_field_last_writer_wins_and_the_loser_is_kept_for_audit(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    create = device.op(
+        "incident", "inc-lww", incident_fields("st1", device.device_id, note="first")
+    )
+    newer_hlc = device.stamp(1000)
+    older_hlc = device.hlc_at(-60_000)
+    newer = device.op(
+        "incident", "inc-lww", {"note": "newer", "location": "Hallway"}, hlc=newer_hlc
+    )
+    older = device.op("incident", "inc-lww", {"note": "older"}, hlc=older_hlc)
+    mixed = device.op(
+        "incident", "inc-lww", {"note": "stale", "motivation": "Unknown"}, hlc=device.hlc_at(500)
+    )
+    assert await device.statuses(create, newer, older, mixed) == [
+        "applied",
+        "applied",
+        "superseded",
+        "applied",
+    ]
+    record = _record(engine, "inc-lww")
+    fields = record["fields"]
+    assert isinstance(fields, dict)
+    assert fields["note"] == "newer"
+    assert fields["location"] == "Hallway"
+    assert fields["motivation"] == "Unknown"
+    field_hlc = record["field_hlc"]
+    assert isinstance(field_hlc, dict)
+    assert field_hlc["note"] == newer_hlc
+    with engine.connect() as connection:
+        audit = superseded_for(connection, "inc-lww")
+    assert {(row["field"], row["value"]) for row in audit} == {
+        ("note", "first"),
+        ("location", "Classroom"),
+        ("note", "older"),
+        ("note", "stale"),
+    }
+
+
+async def test_equal_clock_times_are_ordered_by_node_id(fleet: Fleet, engine: sa.Engine) -> None:
+    device = fleet.classroom_1a
+    await device.push(device.op("incident", "inc-tie", incident_fields("st1", device.device_id)))
+    wall = device.last.wall_ms + 10
+    low = Timestamp(wall, 0, device.device_id[:-1] + "0").encode()
+    high = Timestamp(wall, 0, device.device_id + "z").encode()
+    assert low < high
+    later_in_order = device.op("incident", "inc-tie", {"note": "high node"}, hlc=high)
+    earlier_in_order = device.op("incident", "inc-tie", {"note": "low node"}, hlc=low)
+    assert await device.statuses(later_in_order, earlier_in_order) == ["applied", "superseded"]
+    fields = _record(engine, "inc-tie")["fields"]
+    assert isinstance(fields, dict)
+    assert fields["note"] == "high node"
+
+
+async def test_a_clock_more_than_five_minutes_ahead_is_refused_for_retry(fleet: Fleet) -> None:
+    device = fleet.mobile_1
+    ahead = device.op(
+        "incident",
+        "inc-ahead",
+        incident_fields("st5", device.device_id),
+        hlc=device.hlc_at(MAX_CLOCK_AHEAD_MS + 60_000),
+    )
+    body = await device.push(ahead)
+    result = body["results"][0]
+    assert result["status"] == "rejected"
+    assert result["retry"] is True
+    assert "clock ahead" in result["reason"]
+    within = device.op(
+        "incident", "inc-ahead", incident_fields("st5", device.device_id), hlc=device.hlc_at(60_000)
+    )
+    assert await device.statuses(within) == ["applied"]
+    retried = dict(ahead, hlc=device.hlc_at(120_000))
+    assert await device.statuses(retried) == ["applied"]
+
+
+async def test_a_device_writes_only_its_own_records_and_its_scope(fleet: Fleet) -> None:
+    owner, other = fleet.classroom_1a, fleet.mobile_1
+    await owner.push(owner.op("incident", "inc-own", incident_fields("st1", owner.device_id)))
+    body = await other.push(other.op("incident", "inc-own", {"note": "not mine"}))
+    assert body["results"][0]["status"] == "rejected"
+    assert "another device" in body["results"][0]["reason"]
+    follow_up = other.op("follow_up", "fu-other", follow_up_fields("inc-own"))
+    assert await other.statuses(follow_up) == ["applied"]
+    outside = owner.op("incident", "inc-outside", incident_fields("st5", owner.device_id))
+    body = await owner.push(outside)
+    assert body["results"][0]["status"] == "rejected"
+    assert "scope" in body["results"][0]["reason"]
+    other_school = fleet.mobile_2.op(
+        "incident", "inc-x", incident_fields("st1", fleet.mobile_2.device_id)
+    )
+    assert await fleet.mobile_2.statuses(other_school) == ["rejected"]
+    moved_out = owner.op("incident", "inc-own", {"student_id": "st7"})
+    assert await owner.statuses(moved_out) == ["rejected"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "reason"),
+    [
+        ("incident", {"student_id": "st1", "level": 2}, "needs behavior_code, occurred_at"),
+        (
+            "incident",
+            {"student_id": "st1", "behavior_code": "X", "occurred_at": "2026-09-01T10:00:00+00:00"},
+            "needs level",
+        ),
+        ("tab", {"student_id": "st1", "kind": "out"}, "needs started_at"),
+        (
+            "incident",
+            {"student_id": "st1", "behavior_code": "X", "level": 2, "occurred_at": "yesterday"},
+            "occurred_at must be a date-time",
+        ),
+        (
+            "incident",
+            {
+                "student_id": "st1",
+                "behavior_code": "X",
+                "level": 2,
+                "occurred_at": "2026-09-01T10:00:00",
+            },
+            "occurred_at must be a date-time",
+        ),
+        ("follow_up", {"incident_id": "missing", "kind": "family_contact"}, "not a Level 2 record"),
+    ],
+)
+async def test_creating_a_record_without_what_it_needs_is_rejected(
+    fleet: Fleet, kind: str, fields: dict[str, object], reason: str
+) -> None:
+    device = fleet.classroom_1a
+    body = await device.push(device.op(kind, f"{kind}-incomplete", fields))
+    result = body["results"][0]
+    assert result["status"] == "rejected"
+    assert reason in result["reason"]
+
+
+async def test_retraction_leaves_a_content_free_tombstone_that_a_stale_push_cannot_undo(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    create = device.op(
+        "incident", "inc-r", incident_fields("st1", device.device_id, note="RETRACT-ME")
+    )
+    edit = device.op("incident", "inc-r", {"note": "edited"})
+    await device.push(create, edit)
+    stale = device.op(
+        "incident", "inc-r", incident_fields("st1", device.device_id), hlc=create["hlc"]
+    )
+    retract = device.op("incident", "inc-r", op="retract")
+    assert await device.statuses(retract) == ["applied"]
+    record = _record(engine, "inc-r")
+    assert record["tombstone"] is True
+    assert record["fields"] is None
+    assert record["field_hlc"] is None
+    assert record["student_id"] is None
+    assert record["level"] is None
+    with engine.connect() as connection:
+        assert superseded_for(connection, "inc-r") == []
+    assert await device.statuses(stale) == ["superseded"]
+    assert _record(engine, "inc-r")["tombstone"] is True
+    recreate = device.op("incident", "inc-r", incident_fields("st1", device.device_id, note="back"))
+    assert await device.statuses(recreate) == ["applied"]
+    record = _record(engine, "inc-r")
+    assert record["tombstone"] is False
+    assert isinstance(record["fields"], dict)
+    assert record["fields"]["note"] == "back"
+    assert await device.statuses(device.op("incident", "inc-r", op="retract")) == ["applied"]
+    partial = device.op("incident", "inc-r", {"note": "only a field"})
+    body = await device.push(partial)
+    assert body["results"][0]["status"] == "rejected"
+    assert _record(engine, "inc-r")["tombstone"] is True
+
+
+async def test_retracting_an_incident_takes_its_follow_ups_and_unlinks_its_tabs(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device, helper = fleet.classroom_1a, fleet.mobile_1
+    await device.push(
+        device.op("incident", "inc-tree", incident_fields("st1", device.device_id)),
+        device.op("follow_up", "fu-tree", follow_up_fields("inc-tree")),
+        device.op("tab", "tab-tree", tab_fields("st1", device.device_id, incident_id="inc-tree")),
+    )
+    await helper.push(
+        helper.op("follow_up", "fu-helper", follow_up_fields("inc-tree", "corrective_feedback"))
+    )
+    assert _record(engine, "tab-tree")["parent_id"] == "inc-tree"
+    await device.push(device.op("incident", "inc-tree", op="retract"))
+    assert _record(engine, "fu-tree")["tombstone"] is True
+    assert _record(engine, "fu-helper")["tombstone"] is True
+    tab = _record(engine, "tab-tree")
+    assert tab["tombstone"] is False
+    assert tab["parent_id"] is None
+    assert isinstance(tab["fields"], dict)
+    assert tab["fields"]["incident_id"] is None
+
+
+async def test_a_tab_link_to_a_record_the_server_lacks_is_dropped(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    body = await device.push(
+        device.op("tab", "tab-l1", tab_fields("st1", device.device_id, incident_id="level-1-id"))
+    )
+    result = body["results"][0]
+    assert result["status"] == "applied"
+    assert "link was dropped" in result["reason"]
+    fields = _record(engine, "tab-l1")["fields"]
+    assert isinstance(fields, dict)
+    assert fields["incident_id"] is None
+
+
+async def test_voids_win_over_a_later_attempt_to_clear_them(
+    fleet: Fleet, engine: sa.Engine
+) -> None:
+    device = fleet.classroom_1a
+    await device.push(device.op("incident", "inc-void", incident_fields("st1", device.device_id)))
+    void = device.op(
+        "incident",
+        "inc-void",
+        {"voided_at": "2026-09-01T10:00:00+00:00", "void_reason": "wrong student"},
+    )
+    unvoid = device.op("incident", "inc-void", {"voided_at": None})
+    assert await device.statuses(void, unvoid) == ["applied", "superseded"]
+    fields = _record(engine, "inc-void")["fields"]
+    assert isinstance(fields, dict)
+    assert fields["voided_at"] == "2026-09-01T10:00:00+00:00"
+
+
+async def test_the_push_must_come_from_the_tokens_device_and_protocol(
+    fleet: Fleet, http: httpx.AsyncClient
+) -> None:
+    device = fleet.classroom_1a
+    op = device.op("incident", "inc-who", incident_fields("st1", device.device_id))
+    spoofed = await http.post(
+        "/v1/sync/push",
+        json={"device_id": fleet.mobile_1.device_id, "ops": [op]},
+        headers=device.headers,
+    )
+    assert spoofed.status_code == 403
+    newer = await http.post(
+        "/v1/sync/push",
+        json={"device_id": device.device_id, "protocol": 99, "ops": [op]},
+        headers=device.headers,
+    )
+    assert newer.status_code == 400
+    assert "protocol 99" in newer.json()["detail"]
+
+
+async def test_push_bodies_are_never_logged(fleet: Fleet, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    device = fleet.classroom_1a
+    await device.push(
+        device.op(
+            "incident", "inc-log", incident_fields("st1", device.device_id, note="LOG-MARKER-77")
+        )
+    )
+    assert "LOG-MARKER-77" not in caplog.text
+
+
+async def test_a_retraction_leaves_no_content_in_the_sqlite_files(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from conftest import server_settings
+
+    from district.app import create_app
+    from district.db import create_engine
+
+    engine = create_engine(sqlite_url)
+    app = create_app(server_settings(sqlite_url), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://district.test") as http:
+        device: DeviceClient = await enroll(http, engine, "mobile", SCHOOL_1)
+        marker = "CONTENT-MUST-VANISH-" * 20
+        await device.push(
+            device.op(
+                "incident", "inc-secure", incident_fields("st1", device.device_id, note=marker)
+            )
+        )
+        for number in range(3):
+            await device.push(device.op("incident", "inc-secure", {"note": f"{marker}{number}"}))
+        await device.push(device.op("incident", "inc-secure", op="retract"))
+    engine.dispose()
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    for path in (database, Path(f"{database}-wal")):
+        if path.exists():
+            assert b"CONTENT-MUST-VANISH" not in path.read_bytes(), path.name
