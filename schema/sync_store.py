@@ -7,17 +7,27 @@ changes locally lives here, each write one ``BEGIN IMMEDIATE`` transaction:
   downgrade to Level 1 that happens while the batch is in flight knows to queue a retraction;
 * applying the server's per-op results (acknowledged ops leave the outbox, permanent rejections go
   to ``dead_letters``, retryable ones stay) is one transaction per response;
-* a pull page and its cursor are one transaction, merged field by field (see ``merge_field``);
+* a pull page and its cursor are one transaction, merged field by field (see ``_merge``);
 * the clock: the measured offset to the server, and the re-stamping of ops minted by a clock that
   ran ahead (see ``SyncStore.correct_clock``).
 
-Merge rule. Each synced field has a clock: on the server, the HLC of the write that set it; on
-the device, ``max(field_hlc[field], hlc of any pending outbox op that sets the field)``.
-``field_hlc`` is raised when a pull is applied and when the server acknowledges one of our ops,
-so a page fetched before our push was acknowledged cannot roll our value back. An incoming
-value wins only with a strictly greater clock (HLC string order, node id breaking ties); the
-losing value, either side's, is written to the audit table. Voids win: a set ``voided_at`` is
-never cleared by a pull.
+Merge rule. The server has already merged every write it accepted (per-field last-writer-wins by
+HLC, node id breaking ties), so what a pull brings is the truth for every field this device has
+no unsent write to. A field with a pending local write (an outbox op not yet acknowledged) keeps
+the local value unless the incoming field's clock is strictly greater than that op's stamp: the
+same comparison the server will make when the op arrives, so the device shows now what the
+server will hold then. An administrator's correction newer than the local edit wins; an older
+one loses (the server will answer ``superseded`` for it or apply ours over it). The losing value,
+either side's, goes to the audit table. Voids win: a set ``voided_at`` is never cleared by a
+pull. Clocks remembered from earlier pulls are deliberately not compared: a record retracted and
+brought back (Level 2 -> 1 -> 2) restarts its clocks on the server, and an old remembered clock
+would otherwise keep a value the server no longer has. ``field_hlc`` records the clock of each
+value that came from the server, for audit.
+
+Pull pages come in cursor order, which is the order of the server's last write to each record,
+so a follow-up can arrive before its incident (edited later), even pages before it. The daemon's
+connection therefore runs with foreign keys off: such a follow-up waits, invisible to the store's
+reads (which go through its incident), until the incident arrives; removals cascade by hand.
 
 Removals delete copies that came from elsewhere (``origin = 'remote'`` or another device's record);
 a record this device owns is never deleted by a pull (its own retraction comes back as a removal).
@@ -161,6 +171,7 @@ class SyncStore:
     def __init__(self, connection: sqlite3.Connection, *, wall: WallClock = system_wall_ms) -> None:
         self.connection = connection
         self.wall = wall
+        connection.execute("PRAGMA foreign_keys = OFF")
         device_id = self.meta("device_id")
         if device_id is None:
             with transaction(connection):
@@ -311,20 +322,26 @@ class SyncStore:
     def take_batch(self, max_ops: int, max_bytes: int, after_seq: int = 0) -> Batch:
         """The next ops after ``after_seq`` to send, oldest first, marked in ``remote_copies``
         in the same transaction. An op that may not leave the device (``PushOp.refusal``) or
-        that does not validate is dead-lettered here and never sent."""
+        that does not validate is dead-lettered here and never sent.
+
+        A batch that has to stop before the outbox does ends before the record family (an
+        incident with its follow-ups and linked TABs) that straddles the cut, so consecutive
+        batches rarely touch the same records and can be in flight together."""
         with transaction(self.connection):
             rows = self.connection.execute(
                 "SELECT seq, op_id, kind, entity_id, op, fields, hlc FROM outbox WHERE seq > ? "
                 "ORDER BY seq LIMIT ?",
-                (after_seq, max_ops),
+                (after_seq, max_ops + 1),
             ).fetchall()
             ops: list[PushOp] = []
             refused = 0
             size = 0
             now = self.now_text()
-            for row in rows:
+            cut: sqlite3.Row | None = rows[max_ops] if len(rows) > max_ops else None
+            for row in rows[:max_ops]:
                 op_size = len(row["fields"]) + len(row["hlc"]) + ESTIMATED_OP_OVERHEAD_BYTES
                 if ops and size + op_size > max_bytes:
+                    cut = row
                     break
                 try:
                     op = PushOp(
@@ -352,6 +369,10 @@ class SyncStore:
                     continue
                 ops.append(op)
                 size += op_size
+            if cut is not None:
+                next_family = _family(cut["entity_id"], json.loads(cut["fields"]))
+                while len(ops) > 1 and _family(ops[-1].id, ops[-1].fields) == next_family:
+                    ops.pop()
             self.connection.executemany(
                 "INSERT OR IGNORE INTO remote_copies (kind, entity_id) VALUES (?, ?)",
                 list(dict.fromkeys((op.kind, op.id) for op in ops)),
@@ -399,15 +420,13 @@ class SyncStore:
         with transaction(self.connection):
             now = self.now_text()
             accepted = _stamp(self.meta("hlc_accepted"))
+            done: list[tuple[str]] = []
             for result in results:
                 op = by_id.get(result.op_id)
                 if op is None:
                     continue
                 if result.status in (OpStatus.APPLIED, OpStatus.DUPLICATE, OpStatus.SUPERSEDED):
-                    self.connection.execute("DELETE FROM outbox WHERE op_id = ?", (op.op_id,))
-                    outcome.acknowledged += 1
-                    if result.status is not OpStatus.SUPERSEDED and op.op == "upsert":
-                        self._raise_field_clocks(op.kind, op.id, op.fields, op.hlc)
+                    done.append((op.op_id,))
                     accepted = max(accepted, op.timestamp)
                 elif result.retry:
                     outcome.retry += 1
@@ -418,6 +437,8 @@ class SyncStore:
                         op.op_id, op.kind, op.id, op.op, result.reason or "rejected", now
                     )
                     outcome.dead_lettered += 1
+            self.connection.executemany("DELETE FROM outbox WHERE op_id = ?", done)
+            outcome.acknowledged = len(done)
             if accepted != ZERO:
                 self._set_meta("hlc_accepted", accepted.encode())
             if server_hlc:
@@ -425,26 +446,6 @@ class SyncStore:
             if before_commit is not None:
                 before_commit()
         return outcome
-
-    def _raise_field_clocks(
-        self, kind: str, entity_id: str, fields: dict[str, Any], hlc: str
-    ) -> None:
-        table = TABLE_BY_KIND[kind]
-        row = self.connection.execute(
-            f"SELECT field_hlc FROM {table} WHERE id = ?", (entity_id,)
-        ).fetchone()
-        if row is None:
-            return
-        clocks: dict[str, str] = json.loads(row["field_hlc"] or "{}")
-        changed = False
-        for name in fields:
-            if clocks.get(name, "") < hlc:
-                clocks[name] = hlc
-                changed = True
-        if changed:
-            self.connection.execute(
-                f"UPDATE {table} SET field_hlc = ? WHERE id = ?", (_json(clocks), entity_id)
-            )
 
     def _observe(self, remote: Timestamp) -> None:
         """Advance the persisted HLC past a stamp seen from the server, unless that stamp is
@@ -648,8 +649,9 @@ class SyncStore:
         fields: dict[str, Any],
         clocks: dict[str, str],
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, str]]:
-        """Per-field last-writer-wins. Returns (local values that lost, incoming values that
-        lost, incoming values taken, the merged field clocks)."""
+        """Per-field last-writer-wins against unsent local writes (see the module docstring).
+        Returns (local values that lost, incoming values that lost, incoming values taken, the
+        merged field clocks)."""
         local = _row_wire(kind, row)
         merged: dict[str, str] = json.loads(row["field_hlc"] or "{}")
         pending = self._pending_field_clocks(kind, row["id"])
@@ -659,11 +661,7 @@ class SyncStore:
         change_clock = max(clocks.values(), default="")
         for name, value in fields.items():
             incoming_clock = clocks.get(name) or change_clock
-            local_clock = max(merged.get(name, ""), pending.get(name, ""))
-            if not incoming_clock and name not in pending:
-                if local.get(name) != value:
-                    taken[name] = value
-                continue
+            local_clock = pending.get(name, "")
             if name in _VOID_FIELDS and local.get("voided_at") is not None:
                 if value != local.get(name):
                     lost_incoming[name] = value
@@ -675,9 +673,9 @@ class SyncStore:
                     taken[name] = value
                     if local_clock:
                         lost_local[name] = local.get(name)
-                if incoming_clock > merged.get(name, ""):
+                if incoming_clock:
                     merged[name] = incoming_clock
-            elif local.get(name) != value and incoming_clock:
+            elif local.get(name) != value:
                 lost_incoming[name] = value
         return lost_local, lost_incoming, taken, merged
 
@@ -818,6 +816,12 @@ class SyncStore:
             else:
                 text = value if isinstance(value, str) else _json(value)
             self._set_meta(key, text)
+
+
+def _family(entity_id: str, fields: dict[str, Any]) -> str:
+    """The record an op belongs with: a follow-up's or linked TAB's incident, else itself."""
+    linked = fields.get("incident_id")
+    return linked if isinstance(linked, str) else entity_id
 
 
 def _allowed(kind: str) -> frozenset[str]:

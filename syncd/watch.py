@@ -1,0 +1,52 @@
+"""Local change detection: watchfiles on the database's directory, filtered by
+``PRAGMA data_version``.
+
+The directory is watched, not the ``-wal`` file: SQLite creates, truncates and deletes the WAL
+and shared-memory files, and a watch on a path that disappears goes blind. Any event on the
+database's files only wakes a check of ``data_version`` on the daemon's own connection, which
+changes when another connection committed and never for reads (nor for the daemon's own
+writes), so a TUI scrolling through records never triggers a push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from watchfiles import Change, awatch
+
+DEBOUNCE_MS = 30
+STEP_MS = 20
+
+
+def database_filter(database: Path) -> Callable[[Change, str], bool]:
+    name = database.name
+
+    def wanted(change: Change, path: str) -> bool:
+        return Path(path).name.startswith(name)
+
+    return wanted
+
+
+async def watch_commits(
+    database: Path,
+    data_version: Callable[[], Awaitable[int]],
+    changed: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    """Set ``changed`` whenever another connection commits to ``database``."""
+    last = await data_version()
+    async for _events in awatch(
+        database.parent,
+        watch_filter=database_filter(database),
+        stop_event=stop,
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        recursive=False,
+        rust_timeout=1000,
+    ):
+        version = await data_version()
+        if version != last:
+            last = version
+            changed.set()
