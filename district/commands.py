@@ -169,8 +169,13 @@ def run_server(args: argparse.Namespace) -> int:
         ssl_keyfile=str(args.keyfile) if args.keyfile else None,
         log_level=args.log_level,
         server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
+
+
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""Long-polls still waiting when the server stops are cut after this long."""
 
 
 class ProgressBar:

@@ -913,12 +913,16 @@ class DeviceStore:
 
     def complete_follow_up(self, follow_up_id: str, note: str = "") -> FollowUp:
         row = self.connection.execute(
-            "SELECT f.*, i.level FROM follow_ups f JOIN incidents i ON i.id = f.incident_id "
+            "SELECT f.*, i.level, i.device_id AS owner FROM follow_ups f JOIN incidents i ON i.id = f.incident_id "
             "WHERE f.id = ?",
             (follow_up_id,),
         ).fetchone()
         if row is None:
             raise UnknownRecordError(f"no follow-up {follow_up_id!r} on this device")
+        if row["owner"] != self.device_id:
+            raise StoreError(
+                "this follow-up belongs to another staff member's record: they mark it done"
+            )
         if row["done_at"] is not None:
             raise StoreError("this follow-up is already done")
         with self._write() as write:

@@ -75,6 +75,7 @@ async def push(request: Request, device: DeviceDep, district: DistrictDep) -> Re
 
 @router.get("/pull", response_model=PullResponse, responses=ERROR_RESPONSES)
 async def pull(
+    request: Request,
     device: DeviceDep,
     district: DistrictDep,
     cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
@@ -89,7 +90,7 @@ async def pull(
         changed = district.notifier.current()
         page = await run_in_threadpool(read_page, district.engine, device, cursor, limit)
         remaining = deadline - time.monotonic()
-        if page.changes or remaining <= 0:
+        if page.changes or remaining <= 0 or await request.is_disconnected():
             answer = PullResponse.model_construct(
                 changes=page.changes,
                 cursor=page.cursor,

@@ -1395,3 +1395,17 @@ def test_open_follow_ups_limit_and_count_agree(store: DeviceStore, roster: Any) 
     assert store.open_follow_up_count() == 4
     assert len(store.open_follow_ups()) == 4
     assert len(store.open_follow_ups(limit=3)) == 3
+
+
+def test_a_follow_up_of_another_devices_record_cannot_be_completed_here(
+    store: DeviceStore, roster: Any
+) -> None:
+    incident = store.log_incident(draft(roster.student_id, level=2))
+    store.connection.execute(
+        "UPDATE incidents SET device_id = 'another-device', origin = 'remote' WHERE id = ?",
+        (incident.id,),
+    )
+    follow_up = store.follow_ups_for(incident.id)[0]
+    with pytest.raises(StoreError, match="another staff member"):
+        store.complete_follow_up(follow_up.id)
+    assert store.follow_up(follow_up.id).done_at is None
