@@ -35,7 +35,7 @@ class Tmux:
 
     def start(self, command: list[str], env: dict[str, str]) -> None:
         exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
-        line = f"env {exports} {shlex.join(command)}; sleep 30"
+        line = f"env {exports} {shlex.join(command)}; echo EXIT=$?; sleep 30"
         self._tmux(
             "new-session",
             "-d",

@@ -1,0 +1,42 @@
+"""`classlog demo` as a new user meets it: server, enrollment, daemon and TUI, then a Level 2
+logged with keystrokes reaches the district server, and quitting stops everything."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def server_incidents(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT fields FROM records WHERE kind = 'incident' AND tombstone = 0"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(
+    tmux: Any, classlog_command: Any, tmp_path: Path
+) -> None:
+    keep = tmp_path / "demo"
+    tmux.start(classlog_command.argv("demo", "--keep", str(keep)), {})
+    tmux.wait_for("Sync: online", timeout=60)
+    before = len(server_incidents(keep / "district.db"))
+
+    for key in ("Enter", "1", "Right", "r", "Enter"):
+        tmux.send(key)
+    tmux.wait_for("Saved")
+    deadline = time.monotonic() + 10
+    while len(server_incidents(keep / "district.db")) == before:
+        assert time.monotonic() < deadline, "the Level 2 record never reached the server"
+        time.sleep(0.1)
+    assert '"level": 2' in server_incidents(keep / "district.db")[-1]
+
+    tmux.send("C-q")
+    tmux.wait_for("EXIT=0", timeout=30)
