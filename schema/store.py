@@ -913,8 +913,8 @@ class DeviceStore:
 
     def complete_follow_up(self, follow_up_id: str, note: str = "") -> FollowUp:
         row = self.connection.execute(
-            "SELECT f.*, i.level, i.device_id AS owner FROM follow_ups f JOIN incidents i ON i.id = f.incident_id "
-            "WHERE f.id = ?",
+            "SELECT f.*, i.level, i.device_id AS owner FROM follow_ups f "
+            "JOIN incidents i ON i.id = f.incident_id WHERE f.id = ?",
             (follow_up_id,),
         ).fetchone()
         if row is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -80,10 +79,10 @@ def seed_roster(store: DeviceStore, *, staff_id: str = "t-1") -> None:
 
 
 @pytest.fixture
-def device_home(tmp_path: Path) -> Iterator[Path]:
+def device_home(tmp_path: Path) -> Path:
     """A device home with the small roster imported and the teacher set."""
     home = tmp_path / "home"
     store = DeviceStore.open(home)
     seed_roster(store)
     store.close()
-    yield home
+    return home
