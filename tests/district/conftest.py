@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,9 +27,10 @@ from serverkit import (
     SCHOOL_2,
     SECTION_1A,
     SECTION_2A,
-    DeviceClient,
+    Fleet,
     Wall,
     enroll,
+    server_settings,
     world_roster,
 )
 
@@ -38,7 +38,6 @@ from district.app import create_app
 from district.db import create_engine, migrate
 from district.pgcluster import Cluster, find_bindir, start_cluster
 from district.roster_import import import_roster
-from district.settings import Settings
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -133,18 +132,6 @@ def wall() -> Wall:
     return Wall()
 
 
-def server_settings(url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": url,
-        "rate_limit_per_minute": 1_000_000,
-        "rate_limit_burst": 1_000_000,
-        "long_poll_db_interval_seconds": 0.1,
-        "migrate_on_start": False,
-    }
-    values.update(overrides)
-    return Settings.model_validate(values)
-
-
 @pytest.fixture
 def app(database_url: str, engine: sa.Engine, wall: Wall) -> FastAPI:
     return create_app(server_settings(database_url), engine=engine, wall=wall)
@@ -155,20 +142,6 @@ async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://district.test") as client:
         yield client
-
-
-@dataclass
-class Fleet:
-    """One enrolled device of each kind, in both schools."""
-
-    classroom_1a: DeviceClient
-    classroom_1b: DeviceClient
-    mobile_1: DeviceClient
-    admin_1: DeviceClient
-    classroom_2a: DeviceClient
-    mobile_2: DeviceClient
-    admin_2: DeviceClient
-    district_admin: DeviceClient
 
 
 @pytest.fixture

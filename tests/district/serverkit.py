@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from district.devices import issue_code
+from district.settings import Settings
 from schema.clock import Timestamp
 from schema.wire import PushOp
 
@@ -488,3 +489,29 @@ def socket_connection(port: int) -> Any:
     import socket
 
     return socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+def server_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": url,
+        "rate_limit_per_minute": 1_000_000,
+        "rate_limit_burst": 1_000_000,
+        "long_poll_db_interval_seconds": 0.1,
+        "migrate_on_start": False,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@dataclass
+class Fleet:
+    """One enrolled device of each kind, in both schools."""
+
+    classroom_1a: DeviceClient
+    classroom_1b: DeviceClient
+    mobile_1: DeviceClient
+    admin_1: DeviceClient
+    classroom_2a: DeviceClient
+    mobile_2: DeviceClient
+    admin_2: DeviceClient
+    district_admin: DeviceClient

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from conftest import Fleet
-from serverkit import incident_fields, tab_fields, view
+from serverkit import Fleet, incident_fields, tab_fields, view
 
 from schema.clock import Timestamp
 from schema.grid import default_grid

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import sqlalchemy as sa
-from conftest import Fleet
-from serverkit import SCHOOL_2, DeviceClient, enroll, incident_fields, make_code
+from serverkit import SCHOOL_2, DeviceClient, Fleet, enroll, incident_fields, make_code
 
 from district.devices import revoke
 

@@ -8,8 +8,7 @@ import io
 import json
 
 import sqlalchemy as sa
-from conftest import Fleet
-from serverkit import incident_fields, tab_fields
+from serverkit import Fleet, incident_fields, tab_fields
 
 from district.export import ExportFilter, export_text
 

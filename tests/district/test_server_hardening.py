@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import Fleet, server_settings
-from serverkit import SCHOOL_1, Wall, enroll, incident_fields
+from serverkit import SCHOOL_1, Fleet, Wall, enroll, incident_fields, server_settings
 
 from district.app import create_app
 from schema.wire import MAX_OPS_PER_PUSH

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from conftest import Fleet
 from serverkit import (
     SCHOOL_1,
     SECRET_DEMOGRAPHIC,
     SECTION_1A,
     SECTION_1B,
+    Fleet,
     follow_up_fields,
     held,
     incident_fields,

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import Fleet
 from serverkit import (
     SCHOOL_1,
     DeviceClient,
+    Fleet,
     enroll,
     follow_up_fields,
     incident_fields,
@@ -335,7 +335,7 @@ async def test_push_bodies_are_never_logged(fleet: Fleet, caplog: pytest.LogCapt
 async def test_a_retraction_leaves_no_content_in_the_sqlite_files(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    from conftest import server_settings
+    from serverkit import server_settings
 
     from district.app import create_app
     from district.db import create_engine

@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 import pytest
 import schemathesis
 import sqlalchemy as sa
-from conftest import server_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from serverkit import make_code
+from serverkit import make_code, server_settings
 
 from district.app import create_app
 from district.db import create_engine
