@@ -2,18 +2,30 @@
 
 Each part adds its own sub-commands through a small ``commands`` module that imports nothing
 heavy at module level, so that `classlog` alone opens the TUI without loading the server's stack.
-A user's mistake ends with one line on stderr and a non-zero exit; bugs still raise.
+The most common call, `classlog` or `classlog --home DIR`, does not even build the sub-command
+tree: it goes straight to the TUI, with the garbage collector paused while the TUI starts
+(see :func:`tui_only_arguments`). A user's mistake ends with one line on stderr and a non-zero
+exit; bugs still raise.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
 from classlog.common import OneLineParser, UserError, add_home_option, home_dir
 
-__all__ = ["OneLineParser", "UserError", "add_home_option", "build_parser", "home_dir", "main"]
+__all__ = [
+    "OneLineParser",
+    "UserError",
+    "add_home_option",
+    "build_parser",
+    "home_dir",
+    "main",
+    "tui_only_arguments",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,9 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tui_only_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The namespace :func:`build_parser` gives for `classlog` alone or `classlog --home DIR`
+    (the TUI), read without building the parser; None for any other command line, which the
+    full parser reads (so its errors and --help are unchanged)."""
+    if not argv:
+        return argparse.Namespace(command=None)
+    if len(argv) == 2 and argv[0] == "--home" and not argv[1].startswith("-"):
+        return argparse.Namespace(home=argv[1], command=None)
+    if len(argv) == 1 and argv[0].startswith("--home="):
+        return argparse.Namespace(home=argv[0].removeprefix("--home="), command=None)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = tui_only_arguments(arguments)
+    if args is None:
+        args = build_parser().parse_args(arguments)
+    else:
+        from classlog.device_commands import open_tui
+
+        args.handler = open_tui
+        # Everything the TUI allocates while it imports and builds its first screen lives for
+        # the whole session: collecting in the middle of that is wasted work. The TUI freezes
+        # those objects and turns collection back on once it is ready (tui.startup).
+        gc.disable()
     try:
         result = args.handler(args)
     except UserError as error:
@@ -44,4 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        gc.enable()
     return int(result or 0)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from schema.models import Student
 from schema.store import DeviceStore, StoreError
 from tui.formatting import student_name
-from tui.startup import process_age_ms, record_startup
+from tui.startup import end_startup_gc_pause, process_age_ms, record_startup
 from tui.typeahead import KeySequencer
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class ClasslogApp(App[int]):
         self.startup_ms = process_age_ms()
         self.log.info(f"classlog ready {self.startup_ms:.1f} ms after process start")
         record_startup(self.startup_ms)
+        end_startup_gc_pause()
 
     def action_help(self) -> None:
         from tui.help import HelpScreen

@@ -1,7 +1,9 @@
-"""How long the app took from process start to being ready for the first keystroke."""
+"""How long the app took from process start to being ready for the first keystroke, and the end
+of the start-up pause of the garbage collector."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -33,3 +35,13 @@ def record_startup(milliseconds: float) -> None:
         return
     with open(target, "a", encoding="utf-8") as log_file:
         log_file.write(f"{milliseconds:.1f}\n")
+
+
+def end_startup_gc_pause() -> None:
+    """Turn the garbage collector back on if the entry point paused it for start-up
+    (`classlog.cli`), first freezing what start-up allocated: the imported modules, styles and
+    widgets live for the whole session, so later collections need not scan them again."""
+    if gc.isenabled():
+        return
+    gc.freeze()
+    gc.enable()

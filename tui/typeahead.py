@@ -4,8 +4,8 @@ Textual forwards each key to the focused widget as soon as the app reads it, so 
 ``m a Enter 1 r Enter`` the keys after the first Enter would reach the student list before the
 behavior screen exists. The app therefore hands keys on one at a time: the next key is released
 only once every message queue of the app and its screens is drained (the previous key fully
-handled, a screen it opened mounted). A single key pays one extra queue hop; a burst is replayed
-in order.
+handled, a screen it opened mounted). A key typed into a settled app goes straight through; keys
+that arrive while one is still being handled wait, and are replayed in order.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def _pumps(app: App[Any]) -> Iterator[MessagePump]:
 
 
 def _pump_idle(pump: MessagePump) -> bool:
-    """Nothing queued and nothing being handled (``asyncio.Queue`` counts unfinished items)."""
-    queue: asyncio.Queue[Any] = pump._message_queue
-    return queue.empty() and getattr(queue, "_unfinished_tasks", 0) == 0
+    """Nothing queued. (A message being handled has already left its queue: the settle loop
+    asks for two quiet rounds in a row to see past one.)"""
+    return pump._message_queue.empty()
 
 
 def app_settled(app: App[Any]) -> bool:
@@ -57,17 +57,26 @@ class KeySequencer:
         self._replaying: events.Key | None = None
 
     def take(self, event: events.Event) -> bool:
-        """Queue a key straight from the terminal; False for anything else (handled as usual)."""
+        """Hold a key straight from the terminal if the app is still busy with an earlier one
+        (True); False when the event is to be handled now, as usual."""
         if not isinstance(event, events.Key) or event.is_forwarded:
             return False
         if event is self._replaying:
             return False
+        idle = self._task is None or self._task.done()
+        if idle and app_settled(self.app):
+            self._task = asyncio.create_task(self._release(after_key=True))
+            return False
         self.waiting.append(event)
-        if self._task is None or self._task.done():
+        if idle:
             self._task = asyncio.create_task(self._release())
         return True
 
-    async def _release(self) -> None:
+    async def _release(self, *, after_key: bool = False) -> None:
+        """Replay the held keys one at a time, each once the app has settled (``after_key``:
+        first wait for the key that went straight through)."""
+        if after_key:
+            await self._settle()
         while self.waiting:
             key = self.waiting.popleft()
             replay = events.Key(key.key, key.character)

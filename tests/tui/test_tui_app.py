@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import pkgutil
@@ -106,6 +107,42 @@ def test_startup_imports_no_server_stack_and_no_later_screen() -> None:
     assert result.stdout.strip() == ""
 
 
+@pytest.mark.parametrize("argv", [[], ["--home", "/tmp/x"], ["--home=/tmp/x"], ["--home="]])
+def test_plain_classlog_reads_its_arguments_as_the_full_parser_does(argv: list[str]) -> None:
+    """`classlog` and `classlog --home DIR` skip building the sub-command parsers (start-up)."""
+    from classlog.cli import build_parser, tui_only_arguments
+
+    fast = tui_only_arguments(argv)
+    assert fast is not None
+    full = vars(build_parser().parse_args(argv))
+    assert full.pop("handler").__name__ == "open_tui"
+    assert vars(fast) == full
+
+
+@pytest.mark.parametrize(
+    "argv", [["--home"], ["--home", "-h"], ["--help"], ["tui"], ["--ho", "/tmp/x"], ["x"]]
+)
+def test_any_other_command_line_goes_to_the_full_parser(argv: list[str]) -> None:
+    from classlog.cli import tui_only_arguments
+
+    assert tui_only_arguments(argv) is None
+
+
+async def test_the_start_up_pause_of_the_garbage_collector_ends_when_the_app_is_ready(
+    store: DeviceStore,
+) -> None:
+    gc.disable()
+    try:
+        app = ClasslogApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 async def test_startup_time_is_appended_to_the_startup_log(
     store: DeviceStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +218,40 @@ async def test_keys_typed_ahead_in_one_burst_land_on_the_screens_they_were_meant
             "DIS-CLASS",
             1,
         )
+        assert incident.actions == [Action.REDIRECT]
+        [tab] = store.running_tabs()
+        assert (tab.student_id, tab.kind, tab.started_by) == (
+            "s-maya",
+            TabKind.OUT,
+            StartedBy.STUDENT,
+        )
+
+
+async def test_a_key_typed_while_the_previous_one_is_handled_waits_for_it(
+    store: DeviceStore,
+) -> None:
+    """A key typed into a settled app is handled at once; one that arrives while that key is
+    still being handled (here: Enter saving a record, then home coming back) waits for it."""
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "r")
+        take = app._keys.take
+
+        def take_then_type_ahead(event: events.Event) -> bool:
+            held = take(event)
+            if isinstance(event, events.Key) and event.key == "enter" and not held:
+                app.post_message(events.Key("2", "2"))
+            return held
+
+        app._keys.take = take_then_type_ahead  # type: ignore[method-assign]
+        await pilot.press("enter")
+        app._keys.take = take  # type: ignore[method-assign]
+        for _ in range(100):
+            await pilot.pause()
+            if type(app.screen).__name__ == "TabStartScreen":
+                break
+        await pilot.press("s")
+        [incident] = store.todays_incidents()
         assert incident.actions == [Action.REDIRECT]
         [tab] = store.running_tabs()
         assert (tab.student_id, tab.kind, tab.started_by) == (

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from textual.app import App
+from tuikit import seed_school
 
 from schema.models import Action, FollowUpKind, IncidentDraft
 from schema.store import DeviceStore
@@ -180,6 +181,23 @@ async def test_several_students_marked_with_space_are_logged_together(
         assert None not in group_ids
         assert "2 students" in seen(app)
         assert "marked" not in seen(app)
+
+
+async def test_a_save_for_several_students_refused_for_one_saves_none(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("m", "a", "space", "p", "r", "i", "space", "enter", "1", "r")
+        seed_school(store, left=frozenset({"s-priya"}))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert store.todays_incidents() == []
+        text = seen(app)
+        assert "Priya Raman: unknown student 's-priya'" in text
+        assert "nothing was saved for the 2 students" in text
+        assert not isinstance(app.screen, HomeScreen)
 
 
 async def test_advice_that_differs_between_students_logs_each_at_their_own_level(

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from tuikit import seed_school
 
-from schema.models import TabKind
+from schema.models import Student, TabKind
 from schema.store import DeviceStore
 from tui.app import ClasslogApp
 
@@ -17,7 +18,8 @@ SnapCompare = Callable[..., bool]
 
 
 async def settled(pilot: Pilot[object]) -> None:
-    """Wait for the background follow-up count, so the screen does not depend on timing."""
+    """Wait until the work started after the first paint is done, so the screen does not
+    depend on timing."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -27,6 +29,21 @@ def test_home(store: DeviceStore, snap_compare: SnapCompare) -> None:
     store.start_tab("s-priya", TabKind.OUT)
     assert snap_compare(
         ClasslogApp(store), press=["m", "a"], terminal_size=(80, 24), run_before=settled
+    )
+
+
+def test_home_long_list_scrolled_with_a_mark(store: DeviceStore, snap_compare: SnapCompare) -> None:
+    """A full class: the list scrolls under the highlight, with its scrollbar."""
+    extra = [
+        Student(sourced_id=f"s-x{number:02}", given_name=f"Kid{number:02}", family_name="Zed")
+        for number in range(33)
+    ]
+    seed_school(store, extra=extra)
+    assert snap_compare(
+        ClasslogApp(store),
+        press=[*["down"] * 20, "space", "down", "down"],
+        terminal_size=(80, 24),
+        run_before=settled,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from rich.console import Console
@@ -44,7 +45,11 @@ class Wall:
         self.ms += int(seconds * 1000)
 
 
-def seed_school(store: DeviceStore) -> None:
+def seed_school(
+    store: DeviceStore, *, left: frozenset[str] = frozenset(), extra: Sequence[Student] = ()
+) -> None:
+    """The school's roster; students whose ids are in ``left`` have left it (as a roster pull
+    from the district would have it), and ``extra`` students are in period 2 too."""
     store.replace_roster(
         orgs=[(SCHOOL, "Lincoln Middle School", "school")],
         staff=[
@@ -63,7 +68,11 @@ def seed_school(store: DeviceStore) -> None:
                 school_id=SCHOOL,
             ),
         ],
-        students=[student.model_copy(update={"school_id": SCHOOL}) for student in STUDENTS],
+        students=[
+            student.model_copy(update={"school_id": SCHOOL})
+            for student in (*STUDENTS, *extra)
+            if student.sourced_id not in left
+        ],
         sections=[
             Section(sourced_id="sec-p2", title="Science 7", school_id=SCHOOL, periods="2"),
             Section(sourced_id="sec-p3", title="Science 8", school_id=SCHOOL, periods="3"),
@@ -71,7 +80,12 @@ def seed_school(store: DeviceStore) -> None:
         enrollments=[
             ("sec-p2", TEACHER, "teacher"),
             ("sec-p3", TEACHER, "teacher"),
-            *(("sec-p2", student_id, "student") for student_id in PERIOD_2),
+            *(
+                ("sec-p2", student_id, "student")
+                for student_id in PERIOD_2
+                if student_id not in left
+            ),
+            *(("sec-p2", student.sourced_id, "student") for student in extra),
             ("sec-p3", "s-ada", "student"),
         ],
         school_year_start=date(2026, 9, 1),

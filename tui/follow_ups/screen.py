@@ -67,11 +67,11 @@ class FollowUpsScreen(Screen[None]):
     def reload(self) -> None:
         store = self.classlog.store
         zone = store.timezone
-        self.items = store.open_follow_ups()
-        shown = self.items[:SHOWN_AT_MOST]
-        more = f" (showing the oldest {SHOWN_AT_MOST})" if len(self.items) > SHOWN_AT_MOST else ""
+        open_count = store.open_follow_up_count()
+        self.items = store.open_follow_ups(limit=SHOWN_AT_MOST)
+        more = f" (showing the oldest {SHOWN_AT_MOST})" if open_count > SHOWN_AT_MOST else ""
         self.query_one("#follow-ups-title", Static).update(
-            Content.assemble(("Open follow-ups: ", "bold"), f"{len(self.items)}{more}")
+            Content.assemble(("Open follow-ups: ", "bold"), f"{open_count}{more}")
         )
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted
@@ -88,10 +88,10 @@ class FollowUpsScreen(Screen[None]):
                 ),
                 id=item.follow_up.id,
             )
-            for item in shown
+            for item in self.items
         )
-        if shown:
-            option_list.highlighted = min(highlighted or 0, len(shown) - 1)
+        if self.items:
+            option_list.highlighted = min(highlighted or 0, len(self.items) - 1)
 
     def _highlighted(self) -> OpenFollowUp | None:
         option = self.query_one(OptionList).highlighted_option

@@ -37,10 +37,11 @@ class RunningTabs(Static):
         self.tabs = list(tabs)
         self._names = names
         self.display = bool(self.tabs)
-        self.tick(now)
+        self.tick(now, layout=True)
 
-    def tick(self, now: datetime) -> None:
-        """Redraw the timers for ``now``."""
+    def tick(self, now: datetime, *, layout: bool = False) -> None:
+        """Redraw the timers for ``now``: the same lines with new times, so nothing else on the
+        screen moves (no layout pass) unless ``layout`` (the breaks shown changed)."""
         if not self.tabs:
             return
         lines = [Content.styled(f"Take a Break running ({len(self.tabs)}):", "bold")]
@@ -57,4 +58,4 @@ class RunningTabs(Static):
             lines[-1] = Content(
                 f"  ... and {len(self.tabs) - MAX_LINES + 1} more (ctrl+e lists all)"
             )
-        self.update(Content("\n").join(lines))
+        self.update(Content("\n").join(lines), layout=layout)

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
 
 from schema.models import Action, Section, Student, TabEvent, TabKind
 from schema.store import StoreError
@@ -132,7 +131,7 @@ class HomeScreen(Screen[None]):
         self.students: list[Student] = []
         self.filter_text = ""
         self.running: list[TabEvent] = []
-        self.open_follow_up_count: int | None = None
+        self.open_follow_up_count = 0
         self.last_saved: Content | None = None
         self._loaded = False
         self._break_records: dict[str, str] = {}
@@ -171,8 +170,7 @@ class HomeScreen(Screen[None]):
             self.sections[0] if self.sections else None
         )
         self._load_section()
-        self.refresh_day(count_follow_ups=False)
-        self.call_after_refresh(self._count_follow_ups)
+        self.refresh_day()
         self._poll_sync()
         self.set_interval(1.0, self.refresh_timers)
         self.set_interval(SYNC_POLL_SECONDS, self._poll_sync)
@@ -201,7 +199,8 @@ class HomeScreen(Screen[None]):
         self._show_find()
 
     def refresh_day(self, *, count_follow_ups: bool = True) -> None:
-        """Re-read today's counts and running breaks (two small queries), and follow-ups."""
+        """Re-read today's counts and running breaks (two small queries), and the number of open
+        follow-ups (one COUNT) unless nothing could have changed it."""
         store = self.classlog.store
         self.running = store.running_tabs()
         self.student_list.set_day(store.counts_for_day(), self._on_break())
@@ -210,7 +209,7 @@ class HomeScreen(Screen[None]):
         }
         self.query_one(RunningTabs).show_tabs(self.running, names, self.classlog.now())
         if count_follow_ups:
-            self._count_follow_ups()
+            self.open_follow_up_count = store.open_follow_up_count()
         self._show_status()
 
     def _on_break(self) -> set[str]:
@@ -237,7 +236,8 @@ class HomeScreen(Screen[None]):
                 f" ({len(self.students)}){dot}",
                 literal(one_line(who)),
                 f"{dot}{today}",
-            )
+            ),
+            layout=False,
         )
 
     def _show_find(self) -> None:
@@ -261,30 +261,19 @@ class HomeScreen(Screen[None]):
                 ("Find: ", "bold"),
                 "type part of a name \N{MIDDLE DOT} Space marks several \N{MIDDLE DOT} Enter logs",
             )
-        self.query_one("#home-find", Static).update(line)
+        self.query_one("#home-find", Static).update(line, layout=False)
 
     def _show_status(self) -> None:
-        count = self.open_follow_up_count
-        follow_ups = "counting..." if count is None else str(count)
         running = len(self.running)
         self.query_one("#home-status", Static).update(
-            f"Follow-ups open: {follow_ups} (ctrl+f)  \N{MIDDLE DOT}  "
-            f"Take a Breaks running: {running}"
+            f"Follow-ups open: {self.open_follow_up_count} (ctrl+f)  \N{MIDDLE DOT}  "
+            f"Take a Breaks running: {running}",
+            layout=False,
         )
         saved = self.query_one("#home-saved", Static)
         saved.display = self.last_saved is not None
         if self.last_saved is not None:
             saved.update(self.last_saved)
-
-    @work(thread=True, exclusive=True, group="follow-ups")
-    def _count_follow_ups(self) -> None:
-        count = len(self.classlog.store.open_follow_ups())
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_follow_up_count, count)
-
-    def _show_follow_up_count(self, count: int) -> None:
-        self.open_follow_up_count = count
-        self._show_status()
 
     def refresh_timers(self) -> None:
         """Redraw the running Take a Break timers (every second)."""

@@ -3,26 +3,37 @@
 The screen passes down the roster, today's counts and who is on a Take a Break; the list only
 filters, marks and reports. Filtering never touches the database, so a keystroke costs a scan of
 the few dozen students on screen.
+
+The list draws its own rows (Textual's line API) so that a keystroke repaints only what it
+changed: moving the highlight repaints two rows, marking one row, and filtering repaints the
+list without laying out the screen again (that is needed only when the scrollbar comes or
+goes). A row's rendering is kept until its student, its state or the list's style changes.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
 
 from schema.models import Student
 from tui.formatting import student_name
 from tui.text import fit
 
 NAME_WIDTH = 34
+ROW = "student-list--row"
+HIGHLIGHTED = "student-list--row-highlighted"
+HOVER = "student-list--row-hover"
 
 
 def folded(text: str) -> str:
@@ -31,7 +42,7 @@ def folded(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Entry:
     student: Student
     name: str
@@ -43,19 +54,37 @@ def header_line() -> str:
     return "    " + fit("Student", NAME_WIDTH) + " Grade  IEP  Today  Break"
 
 
-class StudentList(OptionList):
+class StudentList(ScrollView, can_focus=True):
     """A section's students: type to filter (the screen feeds the text), Space marks several."""
 
     DEFAULT_CSS = """
-    StudentList, StudentList:focus {
+    StudentList {
         height: 1fr;
-        border: none;
-        padding: 0;
-    }
-    StudentList:nocolor > .option-list--option-highlighted {
-        text-style: reverse bold;
+        color: $foreground;
+        overflow-x: hidden;
+        background: $surface;
+        & > .student-list--row-highlighted {
+            color: $foreground;
+            background: $block-cursor-blurred-background;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .student-list--row-highlighted {
+                color: $block-cursor-foreground;
+                background: $block-cursor-background;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .student-list--row-hover {
+            background: $block-hover-background;
+        }
+        &:nocolor > .student-list--row-highlighted {
+            text-style: reverse bold;
+        }
     }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {ROW, HIGHLIGHTED, HOVER}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -73,6 +102,62 @@ class StudentList(OptionList):
             show=False,
             tooltip="Mark or unmark the highlighted student, to log for several at once "
             "(what you typed is cleared, ready for the next name)",
+        ),
+        # The usual list keys (arrows, page, home, end) are system bindings: help lists what is
+        # particular to this screen, not how to move in a list.
+        Binding(
+            "down",
+            "cursor_down",
+            "Down",
+            id="students.down",
+            show=False,
+            system=True,
+            tooltip="Highlight the next student",
+        ),
+        Binding(
+            "up",
+            "cursor_up",
+            "Up",
+            id="students.up",
+            show=False,
+            system=True,
+            tooltip="Highlight the previous student",
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            id="students.page_down",
+            show=False,
+            system=True,
+            tooltip="Highlight a screenful further down",
+        ),
+        Binding(
+            "pageup",
+            "page_up",
+            "Page up",
+            id="students.page_up",
+            show=False,
+            system=True,
+            tooltip="Highlight a screenful further up",
+        ),
+        Binding(
+            "home",
+            "first",
+            "First",
+            id="students.first",
+            show=False,
+            system=True,
+            tooltip="Highlight the first student shown",
+        ),
+        Binding(
+            "end",
+            "last",
+            "Last",
+            id="students.last",
+            show=False,
+            system=True,
+            tooltip="Highlight the last student shown",
         ),
     ]
 
@@ -105,15 +190,18 @@ class StudentList(OptionList):
             return self.student_list
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, markup=False)
+        super().__init__(id=id)
         self._entries: list[_Entry] = []
         self._shown: list[_Entry] = []
         self._counts: Mapping[str, int] = {}
         self._on_break: frozenset[str] = frozenset()
         self.marked: dict[str, Student] = {}
         self.filter_text = ""
-        self._pointed: _Entry | None = None
-        self._rebuilding = False
+        self._highlighted: int | None = None
+        self._hovered: int | None = None
+        self._rows: dict[Hashable, Strip] = {}
+
+    # -- what the screen sets ---------------------------------------------------------------
 
     def set_students(
         self,
@@ -151,15 +239,42 @@ class StudentList(OptionList):
                 self.highlighted = index
                 return
 
+    def clear_marks(self) -> None:
+        if not self.marked:
+            return
+        self.marked = {}
+        self.refresh()
+        self.post_message(self.MarksChanged(self, 0, False))
+
+    # -- what the screen reads --------------------------------------------------------------
+
     @property
     def shown_count(self) -> int:
         return len(self._shown)
 
     @property
+    def highlighted(self) -> int | None:
+        """The index of the highlighted row among those shown."""
+        return self._highlighted
+
+    @highlighted.setter
+    def highlighted(self, index: int | None) -> None:
+        if index is not None:
+            index = min(max(index, 0), len(self._shown) - 1) if self._shown else None
+        previous, self._highlighted = self._highlighted, index
+        if previous == index:
+            return
+        self._refresh_row(previous)
+        self._refresh_row(index)
+        self._scroll_to_row(index)
+
+    @property
     def highlighted_student(self) -> Student | None:
-        if self.highlighted is None or not 0 <= self.highlighted < len(self._shown):
+        if self._highlighted is None or not 0 <= self._highlighted < len(self._shown):
             return None
-        return self._shown[self.highlighted].student
+        return self._shown[self._highlighted].student
+
+    # -- filtering --------------------------------------------------------------------------
 
     def _matches(self) -> list[_Entry]:
         needle = folded(self.filter_text.strip())
@@ -170,11 +285,49 @@ class StudentList(OptionList):
         inside = [e for e in self._entries if id(e) not in chosen and needle in e.whole]
         return starts + inside
 
-    def _prompt(self, entry: _Entry) -> Content:
+    def _rebuild(self, *, keep_highlight: bool = True) -> None:
+        current = self.highlighted_student if keep_highlight else None
+        self._shown = self._matches()
+        index = 0
+        if current is not None:
+            for position, entry in enumerate(self._shown):
+                if entry.student.sourced_id == current.sourced_id:
+                    index = position
+                    break
+        self._highlighted = index if self._shown else None
+        self._hovered = None
+        self._set_row_count(len(self._shown))
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_to_row(self._highlighted)
+        self.refresh()
+
+    def _set_row_count(self, count: int) -> None:
+        """Set the scrollable height. While the scrollbar stays as it is, only the scrollbar is
+        told (no layout pass for the whole screen, which would also cost a second frame)."""
+        size = Size(self.scrollable_content_region.width, count)
+        if size == self.virtual_size:
+            return
+        height = self.container_size.height
+        if not height or (count > height) != self.show_vertical_scrollbar:
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = count
+            self.vertical_scrollbar.window_size = height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._set_row_count(len(self._shown))
+        self._scroll_to_row(self._highlighted)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _prompt(self, entry: _Entry, highlighted: bool) -> Content:
         student = entry.student
         student_id = student.sourced_id
         mark = "\N{CHECK MARK}" if student_id in self.marked else " "
-        pointer = "\N{BLACK RIGHT-POINTING TRIANGLE}" if entry is self._pointed else " "
+        pointer = "\N{BLACK RIGHT-POINTING TRIANGLE}" if highlighted else " "
         count = self._counts.get(student_id, 0)
         today = f"{count:>5}" if count else "     "
         on_break = "on TAB" if student_id in self._on_break else ""
@@ -186,46 +339,90 @@ class StudentList(OptionList):
             (on_break, "bold"),
         )
 
-    def _rebuild(self, *, keep_highlight: bool = True) -> None:
-        current = self.highlighted_student if keep_highlight else None
-        self._shown = self._matches()
-        index = 0
-        if current is not None:
-            for position, entry in enumerate(self._shown):
-                if entry.student.sourced_id == current.sourced_id:
-                    index = position
-                    break
-        self._pointed = self._shown[index] if self._shown else None
-        self._rebuilding = True
-        try:
-            self.set_options(
-                Option(self._prompt(entry), id=entry.student.sourced_id) for entry in self._shown
-            )
-        finally:
-            self._rebuilding = False
-        if self._shown:
-            self.highlighted = index
-
-    def watch_highlighted(self, highlighted: int | None) -> None:
-        """Point at the highlighted row with a symbol too, not only a colour."""
-        super().watch_highlighted(highlighted)
-        if self._rebuilding:
-            return
-        previous = self._pointed
-        self._pointed = (
-            self._shown[highlighted]
-            if highlighted is not None and 0 <= highlighted < len(self._shown)
-            else None
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if not 0 <= index < len(self._shown):
+            return Strip.blank(width, self.get_visual_style(ROW).rich_style)
+        entry = self._shown[index]
+        highlighted = index == self._highlighted
+        if highlighted:
+            style = self.get_visual_style(ROW, HIGHLIGHTED)
+        elif index == self._hovered:
+            style = self.get_visual_style(ROW, HOVER)
+        else:
+            style = self.get_visual_style(ROW)
+        student_id = entry.student.sourced_id
+        key = (
+            entry,
+            highlighted,
+            student_id in self.marked,
+            self._counts.get(student_id, 0),
+            student_id in self._on_break,
+            style,
+            width,
         )
-        if previous is self._pointed:
+        strip = self._rows.get(key)
+        if strip is None:
+            if len(self._rows) > 4 * len(self._shown) + 64:
+                self._rows.clear()
+            prompt = self._prompt(entry, highlighted)
+            [strip, *_] = Visual.to_strips(self, prompt, width, 1, style)
+            strip = strip.extend_cell_length(width, style.rich_style)
+            self._rows[key] = strip
+        return strip
+
+    def _refresh_row(self, index: int | None) -> None:
+        """Repaint one row, if it is on screen."""
+        if index is None:
             return
-        for entry in (previous, self._pointed):
-            if entry is None:
-                continue
-            for index, shown in enumerate(self._shown):
-                if shown is entry:
-                    self.replace_option_prompt_at_index(index, self._prompt(entry))
-                    break
+        y = index - self.scroll_offset.y
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_to_row(self, index: int | None) -> None:
+        if index is None or not self.size:
+            return
+        self.scroll_to_region(
+            Region(0, index, self.scrollable_content_region.width, 1),
+            animate=False,
+            force=True,
+            immediate=True,
+        )
+
+    def notify_style_update(self) -> None:
+        self._rows.clear()
+        super().notify_style_update()
+
+    # -- keys and mouse ---------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        """The next student, round to the first after the last."""
+        if self._shown:
+            after = -1 if self._highlighted is None else self._highlighted
+            self.highlighted = (after + 1) % len(self._shown)
+
+    def action_cursor_up(self) -> None:
+        """The previous student, round to the last before the first."""
+        if self._shown:
+            before = 0 if self._highlighted is None else self._highlighted
+            self.highlighted = (before - 1) % len(self._shown)
+
+    def action_page_down(self) -> None:
+        if self._shown:
+            self.highlighted = (self._highlighted or 0) + self.scrollable_content_region.height
+
+    def action_page_up(self) -> None:
+        if self._shown:
+            self.highlighted = (self._highlighted or 0) - self.scrollable_content_region.height
+
+    def action_first(self) -> None:
+        if self._shown:
+            self.highlighted = 0
+
+    def action_last(self) -> None:
+        if self._shown:
+            self.highlighted = len(self._shown) - 1
 
     def action_pick(self) -> None:
         students = list(self.marked.values())
@@ -239,20 +436,34 @@ class StudentList(OptionList):
 
     def action_mark(self) -> None:
         student = self.highlighted_student
-        if student is None or self.highlighted is None:
+        if student is None:
             return
         marked = student.sourced_id not in self.marked
         if marked:
             self.marked[student.sourced_id] = student
         else:
             del self.marked[student.sourced_id]
-        entry = self._shown[self.highlighted]
-        self.replace_option_prompt_at_index(self.highlighted, self._prompt(entry))
+        self._refresh_row(self._highlighted)
         self.post_message(self.MarksChanged(self, len(self.marked), marked))
 
-    def clear_marks(self) -> None:
-        if not self.marked:
+    def _row_at(self, y: int) -> int | None:
+        index = self.scroll_offset.y + y
+        return index if 0 <= index < len(self._shown) else None
+
+    def on_click(self, event: events.Click) -> None:
+        index = self._row_at(event.y)
+        if index is not None:
+            self.highlighted = index
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self._row_at(event.y))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._hover(None)
+
+    def _hover(self, index: int | None) -> None:
+        if index == self._hovered:
             return
-        self.marked = {}
-        self._rebuild()
-        self.post_message(self.MarksChanged(self, 0, False))
+        previous, self._hovered = self._hovered, index
+        self._refresh_row(previous)
+        self._refresh_row(index)

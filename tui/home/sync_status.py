@@ -57,6 +57,17 @@ class SyncStatusLine(Static):
 
     def show_status(self, status: SyncStatus, now: datetime, zone: tzinfo) -> None:
         words = sync_words(status, now, zone)
-        if words != self._shown:
-            self._shown = words
-            self.update(Content(words))
+        if words == self._shown:
+            return
+        content = Content(words)
+        height = self._height(content)
+        same_height = height is not None and height == self._height(Content(self._shown))
+        self._shown = words
+        self.update(content, layout=not same_height)
+
+    def _height(self, content: Content) -> int | None:
+        """Lines ``content`` takes here (None before the first layout): the screen is laid out
+        again only when that changes (the ages in the line change every poll, its height
+        rarely)."""
+        width = self.content_region.width
+        return len(content.wrap(width)) if width else None

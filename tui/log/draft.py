@@ -1,11 +1,12 @@
 """What the teacher has chosen so far in the log flow, and how it is saved.
 
 The draft is plain data handed down the flow's screens; only :func:`save_draft` writes, through
-``DeviceStore.log_incident``, one student at a time.
+``DeviceStore.log_incidents``: every student's record in one transaction, or none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -131,7 +132,7 @@ class LogDraft:
 
 @dataclass(frozen=True)
 class LogResult:
-    """What was saved: returned up the flow only after every ``log_incident`` returned."""
+    """What was saved: returned up the flow once ``log_incidents`` has committed."""
 
     incidents: list[Incident]
     summary: Content
@@ -157,22 +158,20 @@ def describe(incidents: list[Incident], students: dict[str, Student]) -> Content
     return text
 
 
-@dataclass
-class SaveOutcome:
-    saved: list[Incident]
-    refused: StoreError | None = None
-    refused_student: Student | None = None
+def save_draft(store: DeviceStore, draft: LogDraft) -> list[Incident]:
+    """Log one record per student in one transaction: all of them, or none when the store
+    refuses any one (``StoreError``, see :func:`refusal_words`)."""
+    return store.log_incidents(draft.incident_drafts())
 
 
-def save_draft(store: DeviceStore, draft: LogDraft) -> SaveOutcome:
-    """Log one record per student, stopping at the first refusal (records saved before it stay
-    saved, and are reported)."""
-    outcome = SaveOutcome(saved=[])
-    for student, incident_draft in zip(draft.students, draft.incident_drafts(), strict=True):
-        try:
-            outcome.saved.append(store.log_incident(incident_draft))
-        except StoreError as error:
-            outcome.refused = error
-            outcome.refused_student = student
-            break
-    return outcome
+def refusal_words(error: StoreError, students: Sequence[Student]) -> str:
+    """The store's refusal, naming the student: a save for several students is refused with the
+    student's id in front of the reason, which is shown as their name instead."""
+    message = str(error)
+    for student in students:
+        prefix = f"{student.sourced_id}: "
+        if message.startswith(prefix):
+            return f"{student_name(student)}: {message.removeprefix(prefix)}"
+    if len(students) == 1:
+        return f"{student_name(students[0])}: {message}"
+    return message

@@ -22,7 +22,15 @@ from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action
 from schema.store import StoreError
 from tui.formatting import level_words, short_day, student_name
 from tui.log.behavior import subject_line
-from tui.log.draft import ISS_FULL_DAY, ISS_HALF_DAY, LogDraft, LogResult, describe, save_draft
+from tui.log.draft import (
+    ISS_FULL_DAY,
+    ISS_HALF_DAY,
+    LogDraft,
+    LogResult,
+    describe,
+    refusal_words,
+    save_draft,
+)
 from tui.text import literal, one_line
 from tui.widgets.choices import Choice, KeyedChoices
 
@@ -395,19 +403,18 @@ class LevelActionsScreen(Screen[LogResult | None]):
             if reason is None:
                 return
             draft.bypass_reason = reason
-        outcome = save_draft(self.classlog.store, draft)
-        if outcome.refused is not None:
-            who = student_name(outcome.refused_student) if outcome.refused_student else ""
-            saved_note = (
-                f" ({len(outcome.saved)} saved before it; see today's log)" if outcome.saved else ""
-            )
+        try:
+            saved = save_draft(self.classlog.store, draft)
+        except StoreError as error:
+            message = refusal_words(error, draft.students)
+            if len(draft.students) > 1:
+                message += f" (nothing was saved for the {len(draft.students)} students)"
             self.notify(
-                f"Not saved for {who}: {outcome.refused}{saved_note}",
+                message,
                 title="Not saved",
                 severity="error",
                 markup=False,
                 timeout=10,
             )
-            if not outcome.saved:
-                return
-        self.dismiss(LogResult(outcome.saved, describe(outcome.saved, self.classlog.directory)))
+            return
+        self.dismiss(LogResult(saved, describe(saved, self.classlog.directory)))
