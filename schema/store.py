@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schema.clock import HybridClock, Timestamp, WallClock, system_wall_ms
 from schema.db import connect, db_path, transaction
+from schema.fields import FIELDS_BY_KIND
 from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
 from schema.ids import new_id
 from schema.models import (
@@ -44,7 +45,6 @@ from schema.models import (
 )
 from schema.progression import Advice, PriorOccurrence, advise
 from schema.schoolyear import DEFAULT_START, SchoolYear, school_year_for
-from schema.wire import FIELDS_BY_KIND
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_REASON_LENGTH = 500

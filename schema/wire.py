@@ -13,6 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from schema.clock import Timestamp
+from schema.fields import FIELDS_BY_KIND as FIELDS_BY_KIND
+from schema.fields import FOLLOW_UP_FIELDS as FOLLOW_UP_FIELDS
+from schema.fields import INCIDENT_FIELDS as INCIDENT_FIELDS
+from schema.fields import TAB_FIELDS as TAB_FIELDS
 
 PROTOCOL_VERSION = 1
 MAX_OPS_PER_PUSH = 500
@@ -25,68 +29,6 @@ SyncKind = Literal["incident", "tab", "follow_up"]
 PullKind = Literal[
     "incident", "tab", "follow_up", "student", "staff", "section", "enrollment", "grid", "config"
 ]
-
-INCIDENT_FIELDS = frozenset(
-    {
-        "student_id",
-        "staff_id",
-        "device_id",
-        "behavior_code",
-        "level",
-        "actions",
-        "occurred_at",
-        "tz",
-        "location",
-        "motivation",
-        "others_involved",
-        "note",
-        "iss_days",
-        "iss_safeguards",
-        "iss_recorded_as_removal",
-        "advised_level",
-        "progression_bypassed",
-        "bypass_reason",
-        "group_id",
-        "created_at",
-        "updated_at",
-        "voided_at",
-        "void_reason",
-    }
-)
-TAB_FIELDS = frozenset(
-    {
-        "student_id",
-        "staff_id",
-        "device_id",
-        "kind",
-        "started_by",
-        "started_at",
-        "ended_at",
-        "returned_ready",
-        "reflection",
-        "incident_id",
-        "note",
-        "tz",
-        "voided_at",
-        "void_reason",
-    }
-)
-FOLLOW_UP_FIELDS = frozenset(
-    {
-        "incident_id",
-        "kind",
-        "created_at",
-        "done_at",
-        "done_by",
-        "note",
-        "voided_at",
-    }
-)
-FIELDS_BY_KIND: dict[str, frozenset[str]] = {
-    "incident": INCIDENT_FIELDS,
-    "tab": TAB_FIELDS,
-    "follow_up": FOLLOW_UP_FIELDS,
-}
 
 
 class WireModel(BaseModel):
