@@ -1204,6 +1204,26 @@ class DeviceStore:
             enrolled=self.meta("server_url") is not None,
         )
 
+    def daemon_pid(self) -> int | None:
+        """The pid the sync daemon recorded when it started (None once it stopped cleanly)."""
+        row = self.connection.execute("SELECT daemon_pid FROM sync_state WHERE id = 1").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """Ops the server refused for good, newest first, each with the ``student_id`` of its
+        record when that record is still on this device (else None)."""
+        rows = self.connection.execute(
+            "SELECT d.op_id, d.kind, d.entity_id, d.op, d.reason, d.at, "
+            "coalesce(i.student_id, t.student_id, fi.student_id) AS student_id "
+            "FROM dead_letters d "
+            "LEFT JOIN incidents i ON d.kind = 'incident' AND i.id = d.entity_id "
+            "LEFT JOIN tab_events t ON d.kind = 'tab' AND t.id = d.entity_id "
+            "LEFT JOIN follow_ups f ON d.kind = 'follow_up' AND f.id = d.entity_id "
+            "LEFT JOIN incidents fi ON fi.id = f.incident_id "
+            "ORDER BY d.at DESC, d.op_id"
+        )
+        return [dict(row) for row in rows]
+
     def export_rows(self, staff_id: str | None = None) -> list[dict[str, Any]]:
         """A staff member's own records, Level 1 included, for a local export (R1 allows it)."""
         who = staff_id or self.staff_id or ""

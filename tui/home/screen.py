@@ -7,6 +7,8 @@ Everything else is on a ctrl key, in the footer and in the command palette.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,7 +24,15 @@ from schema.store import StoreError
 from tui.formatting import STARTED_BY_WORDS, TAB_KIND_SHORT, student_name
 from tui.home.running_tabs import RunningTabs
 from tui.home.student_list import StudentList, header_line
-from tui.home.sync_status import SyncStatusLine
+from tui.home.sync_status import (
+    ENROLL_HINT,
+    START_HINT,
+    DaemonState,
+    DrainProgress,
+    SyncStatusLine,
+    daemon_state,
+    draining_progress,
+)
 from tui.text import literal, one_line
 
 if TYPE_CHECKING:
@@ -43,7 +53,8 @@ class HomeScreen(Screen[None]):
         "highlighted student, or for every student marked with Space. 1, 2 or 3 starts a Take a "
         "Break (in-class spot, TAB Out, TAB Out and Back) for the highlighted student; then Enter "
         "if you started it, s if the student asked. Press the same digit again on a student who "
-        "is on a break to stop it."
+        "is on a break to stop it. The line at the bottom is sync: ctrl+s syncs now, ctrl+l "
+        "lists what the server refused."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -115,6 +126,22 @@ class HomeScreen(Screen[None]):
             tooltip="Take a Break for the highlighted student, choosing the kind",
         ),
         Binding(
+            "ctrl+s",
+            "sync_now",
+            "Sync now",
+            id="home.sync_now",
+            show=False,
+            tooltip="Ask the sync daemon to sync this device with the server now",
+        ),
+        Binding(
+            "ctrl+l",
+            "dead_letters",
+            "Refused",
+            id="home.dead_letters",
+            show=False,
+            tooltip="What the server refused for good (dead letters), and why",
+        ),
+        Binding(
             "escape",
             "clear",
             "Clear",
@@ -137,6 +164,8 @@ class HomeScreen(Screen[None]):
         self._break_records: dict[str, str] = {}
         """Records just saved with the Take a Break action, by student: a break started next
         for that student is linked to its record (the store keeps a Level 1 link on the device)."""
+        self._drain: DrainProgress | None = None
+        """The backlog's progress bar, mounted when a drain is first seen."""
         self._records_may_have_changed = False
         """Set when a screen that can edit records is opened; the follow-ups are recounted on
         return (a dialog closing does not need it)."""
@@ -280,10 +309,30 @@ class HomeScreen(Screen[None]):
         self.query_one(RunningTabs).tick(self.classlog.now())
 
     def _poll_sync(self) -> None:
+        """Two small reads of the daemon's table; the line is repainted only when its words
+        change, and the screen laid out again only when its height or the drain bar's
+        visibility does."""
         store = self.classlog.store
+        status = store.sync_status()
+        daemon = daemon_state(status, store.daemon_pid())
         self.query_one(SyncStatusLine).show_status(
-            store.sync_status(), self.classlog.now(), store.timezone
+            status, self.classlog.now(), store.timezone, daemon
         )
+        self._show_drain(draining_progress(status))
+
+    def _show_drain(self, progress: tuple[int, int] | None) -> None:
+        drain = self._drain
+        if progress is None:
+            if drain is not None and drain.display:
+                drain.display = False
+            return
+        if drain is None:
+            self._drain = DrainProgress(*progress, id="home-drain")
+            self.mount(self._drain, after="#home-sync")
+            return
+        if not drain.display:
+            drain.display = True
+        drain.show_progress(*progress)
 
     # -- typing to filter -------------------------------------------------------------------
 
@@ -448,6 +497,37 @@ class HomeScreen(Screen[None]):
         self.refresh_day()
         self.notify(words, title="Saved", markup=False)
 
+    # -- sync -------------------------------------------------------------------------------
+
+    def action_sync_now(self) -> None:
+        """SIGUSR1 to the daemon ends its wait: it pushes and pulls at once. Refused, with the
+        reason and the command that fixes it, when no daemon could receive it."""
+        store = self.classlog.store
+        status = store.sync_status()
+        pid = store.daemon_pid()
+        state = daemon_state(status, pid)
+        if state is DaemonState.RUNNING and pid is not None:
+            try:
+                os.kill(pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                state = DaemonState.NOT_RUNNING
+            else:
+                self.notify("Syncing now.", title="Sync", markup=False)
+                self._poll_sync()
+                return
+        why = {
+            DaemonState.NOT_ENROLLED: f"this device is not enrolled: {ENROLL_HINT}",
+            DaemonState.NOT_RUNNING: f"the sync daemon is not running: {START_HINT}",
+            DaemonState.STARTING: "the sync daemon is starting; it syncs as soon as it is up",
+        }[state]
+        self.notify(f"Cannot sync now: {why}", title="Not synced", severity="warning", markup=False)
+        self._poll_sync()
+
+    def action_dead_letters(self) -> None:
+        from tui.sync.dead_letters import DeadLettersScreen
+
+        self.app.push_screen(DeadLettersScreen())
+
     # -- other screens ----------------------------------------------------------------------
 
     def action_today(self) -> None:
@@ -502,3 +582,11 @@ class HomeScreen(Screen[None]):
             "Student history", "The highlighted student's school year", self.action_history
         )
         yield SystemCommand("Switch section", "Another class period", self.action_pick_section)
+        yield SystemCommand(
+            "Sync now", "Ask the sync daemon to sync with the server now", self.action_sync_now
+        )
+        yield SystemCommand(
+            "Refused by the server (dead letters)",
+            "What the server refused for good, and why",
+            self.action_dead_letters,
+        )

@@ -1,0 +1,1 @@
+"""Sync screens opened from home (dead letters)."""
