@@ -231,7 +231,8 @@ class _Push:
         missing = missing_fields(op.kind, fields)
         if missing:
             raise Rejection(
-                f"a new {op.kind} record needs {', '.join(missing)}: send the whole record"
+                f"a new {op.kind} record needs {', '.join(missing)}: send the whole record",
+                retry=tombstone is None,
             )
         reason: str | None = None
         parent_id: str | None = None

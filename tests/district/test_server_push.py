@@ -359,3 +359,17 @@ async def test_a_retraction_leaves_no_content_in_the_sqlite_files(
     for path in (database, Path(f"{database}-wal")):
         if path.exists():
             assert b"CONTENT-MUST-VANISH" not in path.read_bytes(), path.name
+
+
+async def test_an_edit_that_overtakes_its_record_waits_for_it_instead_of_being_lost(
+    fleet: Fleet,
+) -> None:
+    device = fleet.classroom_1a
+    create = device.op("incident", "inc-late", incident_fields("st1", device.device_id))
+    edit = device.op("incident", "inc-late", {"note": "added later"})
+    early = await device.push(edit)
+    (result,) = early["results"]
+    assert result["status"] == "rejected"
+    assert result["retry"] is True
+    late = await device.push(create, edit)
+    assert [r["status"] for r in late["results"]] == ["applied", "applied"]

@@ -3,6 +3,7 @@ logged with keystrokes reaches the district server, and quitting stops everythin
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -29,14 +30,22 @@ def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(
     tmux.wait_for("Sync: online", timeout=60)
     before = len(server_incidents(keep / "district.db"))
 
-    for key in ("Enter", "1", "Right", "r", "Enter"):
+    tmux.send("Enter")
+    tmux.wait_for("which behavior?")
+    tmux.type("dress")
+    for key in ("Enter", "Right", "r", "Enter"):
         tmux.send(key)
     tmux.wait_for("Saved")
     deadline = time.monotonic() + 10
     while len(server_incidents(keep / "district.db")) == before:
         assert time.monotonic() < deadline, "the Level 2 record never reached the server"
         time.sleep(0.1)
-    assert '"level": 2' in server_incidents(keep / "district.db")[-1]
+    dress = [
+        json.loads(fields)
+        for fields in server_incidents(keep / "district.db")
+        if '"DRESS"' in fields
+    ]
+    assert [(record["behavior_code"], record["level"]) for record in dress] == [("DRESS", 2)]
 
     tmux.send("C-q")
     tmux.wait_for("EXIT=0", timeout=30)
