@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -998,47 +998,61 @@ class DeviceStore:
     def stop_tab(
         self, tab_id: str, returned_ready: bool, reflection: str | None = None
     ) -> TabEvent:
-        row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
-        if row is None:
-            raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
-        if row["ended_at"] is not None:
+        if self._tab_row(tab_id)["ended_at"] is not None:
             raise StoreError("this Take a Break has already ended")
-        with self._write() as write:
-            now_text = to_text(write.now)
-            write.connection.execute(
-                "UPDATE tab_events SET ended_at = ?, returned_ready = ?, reflection = ?, hlc = ? "
-                "WHERE id = ?",
-                (now_text, int(returned_ready), reflection, write.stamp(), tab_id),
-            )
-            self._audit(write, "tab", tab_id, "stop", {"returned_ready": returned_ready})
-            self._enqueue(
-                write,
-                "tab",
-                tab_id,
-                "upsert",
-                {"ended_at": now_text, "returned_ready": returned_ready, "reflection": reflection},
-            )
-        return self.tab(tab_id)
+        return self._change_tab(
+            tab_id,
+            "stop",
+            lambda now_text: {
+                "ended_at": now_text,
+                "returned_ready": returned_ready,
+                "reflection": reflection,
+            },
+            {"returned_ready": returned_ready},
+        )
 
     def void_tab(self, tab_id: str, reason: str) -> TabEvent:
         reason = reason.strip()
         if not reason:
             raise StoreError("a reason is needed to void a record")
-        row = self.connection.execute("SELECT * FROM tab_events WHERE id = ?", (tab_id,)).fetchone()
+        if self._tab_row(tab_id)["voided_at"] is not None:
+            raise StoreError("this Take a Break is already voided")
+        return self._change_tab(
+            tab_id,
+            "void",
+            lambda now_text: {"voided_at": now_text, "void_reason": reason},
+            {"reason": reason},
+        )
+
+    def _tab_row(self, tab_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = self.connection.execute(
+            "SELECT * FROM tab_events WHERE id = ?", (tab_id,)
+        ).fetchone()
         if row is None:
             raise UnknownRecordError(f"no Take a Break {tab_id!r} on this device")
-        if row["voided_at"] is not None:
-            raise StoreError("this Take a Break is already voided")
+        return row
+
+    def _change_tab(
+        self,
+        tab_id: str,
+        action: str,
+        values_at: Callable[[str], dict[str, Any]],
+        audit: dict[str, Any],
+    ) -> TabEvent:
+        """Set fields of a Take a Break, audited and queued: TAB events always sync (R3)."""
         with self._write() as write:
-            now_text = to_text(write.now)
+            values = values_at(to_text(write.now))
+            stored = {
+                name: int(value) if isinstance(value, bool) else value
+                for name, value in values.items()
+            }
+            assignments = ", ".join(f"{name} = ?" for name in stored)
             write.connection.execute(
-                "UPDATE tab_events SET voided_at = ?, void_reason = ?, hlc = ? WHERE id = ?",
-                (now_text, reason, write.stamp(), tab_id),
+                f"UPDATE tab_events SET {assignments}, hlc = ? WHERE id = ?",
+                (*stored.values(), write.stamp(), tab_id),
             )
-            self._audit(write, "tab", tab_id, "void", {"reason": reason})
-            self._enqueue(
-                write, "tab", tab_id, "upsert", {"voided_at": now_text, "void_reason": reason}
-            )
+            self._audit(write, "tab", tab_id, action, audit)
+            self._enqueue(write, "tab", tab_id, "upsert", values)
         return self.tab(tab_id)
 
     # -- reading ----------------------------------------------------------------------------
