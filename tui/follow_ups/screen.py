@@ -13,6 +13,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.store import OpenFollowUp, StoreError
+from tui.appref import classlog_of
 from tui.formatting import follow_up_words, level_words, short_day
 from tui.text import one_line
 
@@ -50,10 +51,7 @@ class FollowUpsScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="follow-ups-title", markup=False)

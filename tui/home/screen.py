@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from schema.models import Action, Section, Student, TabEvent, TabKind
 from schema.store import StoreError
+from tui.appref import classlog_of
 from tui.formatting import STARTED_BY_WORDS, TAB_KIND_SHORT, student_name
 from tui.home.running_tabs import RunningTabs
 from tui.home.student_list import StudentList, header_line
@@ -172,10 +173,7 @@ class HomeScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-title", markup=False)

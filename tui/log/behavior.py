@@ -21,6 +21,7 @@ from schema.grid import GridEntry
 from schema.models import Student
 from schema.progression import Advice
 from schema.store import OfficeManagedError, StoreError
+from tui.appref import classlog_of
 from tui.formatting import student_name
 from tui.home.student_list import folded
 from tui.log.draft import LogDraft, LogResult
@@ -113,10 +114,7 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(

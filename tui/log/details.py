@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from schema.models import LOCATIONS, MOTIVATIONS, OTHERS_INVOLVED
+from tui.appref import classlog_of
 from tui.log.behavior import subject_line
 
 if TYPE_CHECKING:
@@ -104,10 +105,7 @@ class DetailsScreen(Screen[Details | None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         draft = self.draft

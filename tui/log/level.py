@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 
 from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action
 from schema.store import StoreError
+from tui.appref import classlog_of
 from tui.formatting import level_words, short_day, student_name
 from tui.log.behavior import subject_line
 from tui.log.draft import (
@@ -139,10 +140,7 @@ class LevelActionsScreen(Screen[LogResult | None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def _level_choices(self) -> list[Choice]:
         choices = []

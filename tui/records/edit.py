@@ -28,6 +28,7 @@ from schema.models import (
     IssSafeguards,
 )
 from schema.store import IncidentChanges, StoreError
+from tui.appref import classlog_of
 from tui.formatting import level_words
 from tui.log.details import TimeError, parse_time
 from tui.text import clean, literal, one_line
@@ -79,10 +80,7 @@ class EditScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def _allowed_levels(self) -> tuple[int, ...]:
         store = self.classlog.store

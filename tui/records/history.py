@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from schema.models import Student
+from tui.appref import classlog_of
 from tui.formatting import day_and_clock, student_name
 from tui.records.table import RecordTable
 from tui.text import literal
@@ -38,10 +39,7 @@ class HistoryScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-title", markup=False)

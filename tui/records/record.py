@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, FollowUp, Incident
 from schema.store import IncidentChanges, StoreError
+from tui.appref import classlog_of
 from tui.formatting import action_words, day_and_clock, follow_up_words, level_words
 from tui.text import literal, one_line
 
@@ -85,10 +86,7 @@ class RecordScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="record-title", markup=False)

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.appref import classlog_of
 from tui.formatting import clock_text
 from tui.records.table import RecordTable
 
@@ -32,10 +33,7 @@ class TodayScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="today-title", markup=False)

@@ -13,6 +13,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.store import from_text
+from tui.appref import classlog_of
 from tui.formatting import day_and_clock
 from tui.text import literal, one_line
 
@@ -61,10 +62,7 @@ class DeadLettersScreen(Screen[None]):
 
     @property
     def classlog(self) -> ClasslogApp:
-        from tui.app import ClasslogApp
-
-        assert isinstance(self.app, ClasslogApp)
-        return self.app
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="dead-letters-title", markup=False)
