@@ -31,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from classlog.demo_roster import write_demo_roster
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -171,17 +173,7 @@ class Setup:
     def __init__(self, folder: Path, students: int) -> None:
         self.folder = folder
         roster = folder / "roster"
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "make_demo_roster.py"),
-                str(roster),
-                "--students",
-                str(students),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        write_demo_roster(roster, students=students)
         self.db = folder / "district.db"
         self.db_url = f"sqlite:///{self.db}"
         run("district", "import-roster", str(roster), "--db", self.db_url)

@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from classlog.demo_roster import write_demo_roster
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -90,17 +92,7 @@ class Templates:
 
 def make_templates(folder: Path) -> Templates:
     roster = folder / "roster"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "make_demo_roster.py"),
-            str(roster),
-            "--students",
-            str(STUDENTS),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    write_demo_roster(roster, students=STUDENTS)
     district_db = folder / "district.db"
     run("district", "import-roster", str(roster), "--db", f"sqlite:///{district_db}")
     home = folder / "device"
