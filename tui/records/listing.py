@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 
 class RecordListScreen(Screen[None]):
-    """Subclasses say which records to list (``records``) and what the title line says (``heading``);
-    the list is read again each time the screen comes back, so edits show at once."""
+    """Subclasses say which records to list (``records``) and what the title line says
+    (``heading``); the list is read again each time the screen comes back, so edits show at
+    once."""
 
     LIST_NAME = "records"
     """Prefix of the widget ids: ``<name>-title`` and ``<name>-table``."""
