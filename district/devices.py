@@ -65,6 +65,8 @@ class IssuedCode:
     staff_id: str | None
     section_ids: tuple[str, ...]
     expires_at: datetime
+    device_id: str | None = None
+    """Set on a re-issue: the only device id the code enrolls."""
 
 
 def _org_type(connection: Connection, org_id: str) -> str | None:
@@ -187,46 +189,76 @@ def _district_org(connection: Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def enroll(engine: Engine, request: EnrollRequest, now: datetime) -> EnrollResponse:
+ALREADY_ENROLLED = (
+    "this device id is already enrolled: re-enroll with the device's current token, or ask an"
+    " administrator to re-issue the device"
+)
+
+
+def enroll(
+    engine: Engine,
+    request: EnrollRequest,
+    now: datetime,
+    current_token: str | None = None,
+) -> EnrollResponse:
     """Trade a code for a token. The code is consumed in the same transaction that stores the
-    device, so a code enrolls exactly one device. A device id already enrolled is re-enrolled
-    (the old token stops working); a revoked one is refused for good."""
+    device, so a code enrolls exactly one device.
+
+    Device ids are not secret (they travel in pulled records), so an id already enrolled is
+    never taken over: it re-enrolls only with the device's current token (``current_token``)
+    or with a code an administrator re-issued for that very device (see ``reissue_code``). A
+    revoked id is refused for good. A refusal consumes nothing."""
     codes, devices = tables.enrollment_codes, tables.devices
     token = secrets.token_urlsafe(32)
+    code_hash = secret_hash(normalize_code(request.code))
     with write_transaction(engine) as tx:
         connection = tx.connection
-        claimed = connection.execute(
-            sa.update(codes)
-            .where(
-                codes.c.code_hash == secret_hash(normalize_code(request.code)),
-                codes.c.used_at.is_(None),
-                codes.c.expires_at > now,
-            )
-            .values(used_at=now, used_by=request.device_id)
-            .returning(
+        code = connection.execute(
+            sa.select(
                 codes.c.role,
                 codes.c.school_id,
                 codes.c.district_scope,
                 codes.c.staff_id,
                 codes.c.section_ids,
+                codes.c.used_by,
+            ).where(
+                codes.c.code_hash == code_hash,
+                codes.c.used_at.is_(None),
+                codes.c.expires_at > now,
             )
         ).first()
-        if claimed is None:
+        if code is None:
             raise EnrollmentRefused("enrollment code is unknown, expired or already used")
+        reserved_for = code.used_by
+        if reserved_for is not None and reserved_for != request.device_id:
+            raise EnrollmentRefused("this code re-enrolls another device")
         existing = connection.execute(
-            sa.select(devices.c.revoked_at).where(devices.c.id == request.device_id)
-        ).first()
-        if existing is not None and existing[0] is not None:
-            raise EnrollmentRefused(
-                "this device id was revoked: enroll under a new device id", status_code=409
+            sa.select(devices.c.revoked_at, devices.c.token_hash).where(
+                devices.c.id == request.device_id
             )
+        ).first()
+        if existing is not None:
+            if existing.revoked_at is not None:
+                raise EnrollmentRefused(
+                    "this device id was revoked: enroll under a new device id", status_code=409
+                )
+            holds_token = current_token is not None and secrets.compare_digest(
+                secret_hash(current_token), existing.token_hash
+            )
+            if reserved_for is None and not holds_token:
+                raise EnrollmentRefused(ALREADY_ENROLLED, status_code=409)
+        connection.execute(
+            sa.update(codes)
+            .where(codes.c.code_hash == code_hash)
+            .values(used_at=now, used_by=request.device_id)
+        )
         values: dict[str, Any] = {
             "name": request.device_name,
-            "role": claimed.role,
-            "school_id": claimed.school_id,
-            "district_scope": bool(claimed.district_scope),
-            "staff_id": claimed.staff_id,
-            "section_ids": list(claimed.section_ids or []),
+            "role": code.role,
+            "school_id": code.school_id,
+            "district_scope": bool(code.district_scope),
+            "staff_id": code.staff_id,
+            "section_ids": list(code.section_ids or []),
             "token_hash": secret_hash(token),
             "last_seen_at": now,
         }
@@ -238,15 +270,68 @@ def enroll(engine: Engine, request: EnrollRequest, now: datetime) -> EnrollRespo
             connection.execute(
                 sa.update(devices).where(devices.c.id == request.device_id).values(**values)
             )
-        school_id = claimed.school_id or _district_org(connection) or DISTRICT_SCHOOL_ID
+        school_id = code.school_id or _district_org(connection) or DISTRICT_SCHOOL_ID
     return EnrollResponse(
         device_id=request.device_id,
         token=token,
         school_id=school_id,
-        role=claimed.role,
-        staff_id=claimed.staff_id,
-        section_ids=list(claimed.section_ids or []),
+        role=code.role,
+        staff_id=code.staff_id,
+        section_ids=list(code.section_ids or []),
         server_time=now,
+    )
+
+
+class ReissueRefused(Exception):
+    """A device cannot be re-issued; ``status_code`` says how the API answers it."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def reissue_code(
+    engine: Engine, device_id: str, *, ttl: timedelta, now: datetime | None = None
+) -> IssuedCode:
+    """An administrator's explicit re-issue: a single-use code that enrolls ``device_id`` and
+    no other id, with the device's own role and scope (for a device whose token was lost).
+    The code's ``used_by`` is set at issue: it names the only device that may use it. The old
+    token keeps working until the code is used. A revoked device stays revoked."""
+    if ttl <= timedelta(0):
+        raise EnrollmentCodeError("the code's lifetime must be positive")
+    issued_at = now or utc_now()
+    with write_transaction(engine) as tx:
+        device = get_device(tx.connection, device_id)
+        if device is None:
+            raise ReissueRefused(f"no device {device_id}", 404)
+        if device.revoked_at is not None:
+            raise ReissueRefused(
+                "a revoked device stays revoked: enroll it under a new device id", 409
+            )
+        code = new_code()
+        expires_at = issued_at + ttl
+        tx.connection.execute(
+            sa.insert(tables.enrollment_codes).values(
+                code_hash=secret_hash(normalize_code(code)),
+                role=device.role,
+                school_id=device.school_id,
+                district_scope=device.district_scope,
+                staff_id=device.staff_id,
+                section_ids=list(device.section_ids),
+                created_at=issued_at,
+                expires_at=expires_at,
+                used_by=device_id,
+            )
+        )
+    return IssuedCode(
+        code,
+        device.role,
+        device.school_id,
+        device.district_scope,
+        device.staff_id,
+        device.section_ids,
+        expires_at,
+        device_id,
     )
 
 

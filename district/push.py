@@ -2,8 +2,9 @@
 (device, op id) inside it, one result per op.
 
 Per op, in order: a duplicate answers ``duplicate``; a clock more than 5 minutes ahead is
-``rejected`` with retry; Level 1 content, a record of another device, a student outside the
-device's scope, or a create without its required fields is ``rejected`` for good; an upsert
+``rejected`` with retry; Level 1 content, a record of another device, a create or update of a
+record whose student is outside the device's scope (re-checked on every update, as on a create),
+or a create without its required fields is ``rejected`` for good; an upsert
 none of whose fields is newer than the server's is ``superseded``; otherwise ``applied``.
 Retractions delete the content and keep a tombstone; a later upsert re-creates the record, an
 earlier one is ``superseded``.
@@ -295,6 +296,8 @@ class _Push:
             raise Rejection("a follow-up cannot move to another incident")
         if record.kind == "tab" and "incident_id" in incoming:
             _, reason = self._tab_link(incoming)
+        if record.student_id is not None:
+            self._check_student(record.student_id)
         new_student = incoming.get("student_id")
         if record.kind != "follow_up" and new_student not in (None, record.student_id):
             self._check_student(str(new_student))

@@ -300,11 +300,13 @@ class SyncClient:
         return reply, Timed(reply.server_time, sent, received, long_poll=wait > 0)
 
     async def enroll(self, request: EnrollRequest) -> tuple[EnrollResponse, Timed]:
+        """Trade a code for a token. A device already enrolled with this server sends its
+        current token too: the server re-enrolls an existing device id only with it."""
         response, sent, received = await self._request(
             "POST",
             "/v1/devices/enroll",
             content=request.model_dump_json().encode("utf-8"),
-            authorized=False,
+            authorized=self.token() is not None,
         )
         raise_for_reply(response)
         reply = parse_reply(EnrollResponse, response)

@@ -68,7 +68,7 @@ def run_enroll(args: argparse.Namespace) -> int:
     from schema.sync_store import SyncStore
     from schema.wire import EnrollRequest
     from syncd.client import SyncClient, SyncError
-    from syncd.credentials import write_token
+    from syncd.credentials import read_token, write_token
 
     url = str(args.url).strip().rstrip("/")
     parts = urlsplit(url)
@@ -87,8 +87,12 @@ def run_enroll(args: argparse.Namespace) -> int:
             code=code, device_id=store.device_id, device_name=args.name or socket.gethostname()
         )
 
+        enrolled_with = urlsplit(store.meta("server_url") or "")
+        same_host = (enrolled_with.scheme, enrolled_with.hostname) == (parts.scheme, parts.hostname)
+        current_token = read_token(home) if same_host else None
+
         async def trade() -> Any:
-            client = SyncClient(url, None)
+            client = SyncClient(url, current_token)
             try:
                 reply, _timed = await client.enroll(request)
             finally:

@@ -16,7 +16,16 @@ from district import records
 from district.corrections import CorrectionError, correct_record
 from district.db import read_config, store_grid, store_school_year_start, write_transaction
 from district.deps import AdminDep, ConnectionDep, DistrictDep
-from district.devices import EnrollmentCodeError, get_device, issue_code, list_devices, revoke
+from district.devices import (
+    EnrollmentCodeError,
+    IssuedCode,
+    ReissueRefused,
+    get_device,
+    issue_code,
+    list_devices,
+    reissue_code,
+    revoke,
+)
 from district.export import ExportFilter, ExportFormat, export_text
 from district.routes import ERROR_RESPONSES
 from district.routes.models import (
@@ -94,6 +103,10 @@ def make_code(body: CodeRequest, admin: AdminDep, district: DistrictDep) -> Code
         )
     except EnrollmentCodeError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    return _code_out(issued)
+
+
+def _code_out(issued: IssuedCode) -> CodeOut:
     return CodeOut(
         code=issued.code,
         role=issued.role,
@@ -102,7 +115,31 @@ def make_code(body: CodeRequest, admin: AdminDep, district: DistrictDep) -> Code
         staff_id=issued.staff_id,
         section_ids=list(issued.section_ids),
         expires_at=issued.expires_at,
+        device_id=issued.device_id,
     )
+
+
+@router.post(
+    "/devices/{device_id}/reissue",
+    response_model=CodeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={404: ERROR_RESPONSES[403], 409: ERROR_RESPONSES[403]},
+)
+def reissue_device(device_id: str, admin: AdminDep, district: DistrictDep) -> CodeOut:
+    """Re-issue a device whose token was lost: a single-use code that enrolls this device id
+    only, in its own role and scope. The device's records stay its own."""
+    with district.engine.connect() as connection:
+        target = get_device(connection, device_id)
+    if target is None or not (admin.district_scope or target.school_id == admin.school_id):
+        raise _not_found(f"device {device_id}")
+    hours = district.settings.enrollment_code_ttl_hours
+    try:
+        issued = reissue_code(
+            district.engine, device_id, ttl=timedelta(hours=hours), now=district.clock.now()
+        )
+    except ReissueRefused as refusal:
+        raise HTTPException(refusal.status_code, str(refusal)) from refusal
+    return _code_out(issued)
 
 
 def _record_out(record: records.Record, superseded: list[SupersededValue]) -> RecordOut:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
 
-from district.deps import AddressLimitDep, DeviceDep, DistrictDep
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials
+
+from district.deps import AddressLimitDep, DeviceDep, DistrictDep, bearer
 from district.devices import EnrollmentRefused, enroll
 from district.routes import ERROR_RESPONSES
 from district.routes.models import DeviceOut
@@ -19,12 +22,17 @@ router = APIRouter(prefix="/v1/devices", tags=["devices"])
     responses={**ERROR_RESPONSES, 409: ERROR_RESPONSES[403]},
 )
 def enroll_device(
-    body: EnrollRequest, district: DistrictDep, _limit: AddressLimitDep
+    body: EnrollRequest,
+    district: DistrictDep,
+    _limit: AddressLimitDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> EnrollResponse:
     """Consume an enrollment code; answers the token (shown once, stored hashed) and the
-    device's role and scope."""
+    device's role and scope. An id already enrolled re-enrolls only with its current token as
+    the bearer token, or with a code an administrator re-issued for it; otherwise 409."""
+    current_token = credentials.credentials if credentials is not None else None
     try:
-        return enroll(district.engine, body, district.clock.now())
+        return enroll(district.engine, body, district.clock.now(), current_token)
     except EnrollmentRefused as refusal:
         raise HTTPException(refusal.status_code, str(refusal)) from refusal
 

@@ -68,6 +68,8 @@ class CodeOut(StrictModel):
     staff_id: str | None
     section_ids: list[str]
     expires_at: datetime
+    device_id: str | None = None
+    """Set on a re-issue: the only device id the code enrolls."""
 
 
 class CorrectionRequest(StrictModel):

@@ -80,11 +80,20 @@ async def test_revocation_refuses_the_token_at_once_and_the_id_cannot_re_enroll(
     assert again.status_code == 409
 
 
-async def test_re_enrolling_a_device_id_replaces_its_token(
+async def test_re_enrolling_a_device_id_needs_its_current_token(
     http: httpx.AsyncClient, engine: sa.Engine
 ) -> None:
     device = await enroll(http, engine, "mobile", SCHOOL_1)
-    response = await _enroll(http, make_code(engine, "mobile"), device.device_id)
+    code = make_code(engine, "mobile")
+    takeover = await _enroll(http, code, device.device_id)
+    assert takeover.status_code == 409
+    assert "already enrolled" in takeover.json()["detail"]
+    assert (await http.get("/v1/sync/pull", headers=device.headers)).status_code == 200
+    response = await http.post(
+        "/v1/devices/enroll",
+        json={"code": code, "device_id": device.device_id},
+        headers=device.headers,
+    )
     assert response.status_code == 200
     old = await http.get("/v1/sync/pull", headers=device.headers)
     assert old.status_code == 401
