@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 from schema.models import Section, Staff, Student
 from schema.store import DeviceStore
