@@ -4,8 +4,8 @@ Each part adds its own sub-commands through a small ``commands`` module that imp
 heavy at module level, so that `classlog` alone opens the TUI without loading the server's stack.
 The most common call, `classlog` or `classlog --home DIR`, does not even build the sub-command
 tree: it goes straight to the TUI, with the garbage collector paused while the TUI starts
-(see :func:`tui_only_arguments`). A user's mistake ends with one line on stderr and a non-zero
-exit; bugs still raise.
+(see :func:`tui_only_arguments`). An error classlog raises on purpose ends as one line on stderr
+and a non-zero exit (2 for a user's mistake, 1 for any other); bugs still raise.
 """
 
 from __future__ import annotations
@@ -15,17 +15,10 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from classlog.common import OneLineParser, UserError, add_home_option, home_dir
+from schema.commandline import OneLineParser, add_home_option
+from schema.errors import ClasslogError, UserError, one_line
 
-__all__ = [
-    "OneLineParser",
-    "UserError",
-    "add_home_option",
-    "build_parser",
-    "home_dir",
-    "main",
-    "tui_only_arguments",
-]
+__all__ = ["build_parser", "main", "tui_only_arguments"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,8 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.handler(args)
     except UserError as error:
-        print(f"classlog: {error}", file=sys.stderr)
+        print(f"classlog: {one_line(error)}", file=sys.stderr)
         return 2
+    except ClasslogError as error:
+        print(f"classlog: {one_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     finally:

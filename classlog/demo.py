@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
-from classlog.common import UserError
+from schema.errors import UserError
 
 DEMO_STAFF = "staff-teacher-1"
 DEMO_SCHOOL = "school-lincoln"

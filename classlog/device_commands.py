@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classlog.common import UserError, add_home_option, home_dir
+from schema.commandline import add_home_option, home_dir
+from schema.errors import UserError
 
 if TYPE_CHECKING:
     from schema.store import DeviceStore
@@ -229,7 +230,6 @@ def log_add_command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schema.models import Action, IncidentDraft, IssSafeguards
-    from schema.store import StoreError
 
     store = open_store(args)
     try:
@@ -254,10 +254,7 @@ def log_add_command(args: argparse.Namespace) -> int:
             )
         except ValidationError as error:
             raise UserError(_first_error(error)) from error
-        try:
-            incident = store.log_incident(draft)
-        except StoreError as error:
-            raise UserError(str(error)) from error
+        incident = store.log_incident(draft)
         summary = f"saved {incident.id}: Level {incident.level} {incident.behavior_code}"
         if incident.iss_recorded_as_removal:
             summary += " (ISS recorded as a removal: the three IEP safeguards were not all given)"
@@ -281,7 +278,7 @@ def log_edit_command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schema.models import Action
-    from schema.store import IncidentChanges, StoreError
+    from schema.store import IncidentChanges
 
     store = open_store(args)
     try:
@@ -298,8 +295,6 @@ def log_edit_command(args: argparse.Namespace) -> int:
             incident = store.edit_incident(args.id, IncidentChanges(**given))
         except ValidationError as error:
             raise UserError(_first_error(error)) from error
-        except StoreError as error:
-            raise UserError(str(error)) from error
         print(f"saved {incident.id}: Level {incident.level} {incident.behavior_code}")
     finally:
         store.close()
@@ -307,14 +302,9 @@ def log_edit_command(args: argparse.Namespace) -> int:
 
 
 def log_void_command(args: argparse.Namespace) -> int:
-    from schema.store import StoreError
-
     store = open_store(args)
     try:
-        try:
-            incident = store.void_incident(args.id, args.reason)
-        except StoreError as error:
-            raise UserError(str(error)) from error
+        incident = store.void_incident(args.id, args.reason)
         print(f"voided {incident.id}: {incident.void_reason}")
     finally:
         store.close()
@@ -346,14 +336,10 @@ def _printable(text: str) -> str:
 
 def tab_start_command(args: argparse.Namespace) -> int:
     from schema.models import StartedBy, TabKind
-    from schema.store import StoreError
 
     store = open_store(args)
     try:
-        try:
-            tab = store.start_tab(args.student, TabKind(args.kind), StartedBy(args.by))
-        except StoreError as error:
-            raise UserError(str(error)) from error
+        tab = store.start_tab(args.student, TabKind(args.kind), StartedBy(args.by))
         print(f"started {tab.id}: Take a Break ({tab.kind.value}) for {tab.student_id}")
     finally:
         store.close()
@@ -361,14 +347,9 @@ def tab_start_command(args: argparse.Namespace) -> int:
 
 
 def tab_stop_command(args: argparse.Namespace) -> int:
-    from schema.store import StoreError
-
     store = open_store(args)
     try:
-        try:
-            tab = store.stop_tab(args.id, args.ready, args.reflection)
-        except StoreError as error:
-            raise UserError(str(error)) from error
+        tab = store.stop_tab(args.id, args.ready, args.reflection)
         minutes = tab.minutes or 0.0
         ready = "returned ready" if tab.returned_ready else "not ready"
         print(f"stopped {tab.id} after {minutes:.1f} min, {ready}")

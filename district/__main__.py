@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from classlog.common import OneLineParser, UserError
 from district.commands import add_commands
+from schema.commandline import OneLineParser
+from schema.errors import ClasslogError, UserError, one_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,8 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except UserError as error:
-        sys.stderr.write(f"classlog: {error}\n")
+        sys.stderr.write(f"classlog: {one_line(error)}\n")
         return 2
+    except ClasslogError as error:
+        sys.stderr.write(f"classlog: {one_line(error)}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -21,6 +21,7 @@ from district.routes import admin, devices, health, sync
 from district.settings import Settings
 from district.state import District
 from schema.clock import WallClock, system_wall_ms
+from schema.errors import UserError, one_line
 from schema.wire import PushRequest
 
 VERSION = "0.1.0"
@@ -42,6 +43,14 @@ def _validation_detail(error: RequestValidationError) -> str:
 async def _on_validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     return JSONResponse({"detail": _validation_detail(error)}, status_code=422)
+
+
+async def _on_user_error(_request: Request, error: Exception) -> JSONResponse:
+    """A user's mistake that reached the edge without a route answering it: one line, 422
+    unless the error names its own status."""
+    assert isinstance(error, UserError)
+    status_code = getattr(error, "status_code", 422)
+    return JSONResponse({"detail": one_line(error)[:MAX_DETAIL_CHARS]}, status_code=status_code)
 
 
 async def _on_database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
@@ -86,6 +95,7 @@ def create_app(
     app.state.district = district
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(UserError, _on_user_error)
     app.add_exception_handler(sa.exc.OperationalError, _on_database_unavailable)
     for module in (health, devices, sync, admin):
         app.include_router(module.router)

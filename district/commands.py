@@ -23,7 +23,7 @@ BAR_WIDTH = 30
 
 
 def _fail(message: str) -> NoReturn:
-    from classlog.common import UserError
+    from schema.errors import UserError
 
     raise UserError(message)
 

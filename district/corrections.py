@@ -15,6 +15,7 @@ from district.fields import field_problem
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, students_in_scope
 from schema.clock import Timestamp
+from schema.errors import UserError
 from schema.wire import FIELDS_BY_KIND
 
 FIXED_FIELDS = frozenset({"device_id", "incident_id"})
@@ -22,7 +23,7 @@ FIXED_FIELDS = frozenset({"device_id", "incident_id"})
 belongs to."""
 
 
-class CorrectionError(ValueError):
+class CorrectionError(UserError, ValueError):
     """A correction that cannot be made; ``status_code`` says how the API answers it."""
 
     def __init__(self, message: str, status_code: int) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from district import tables
+from schema.errors import ClasslogError
 
 WRITE_OPTION = "district_write"
 CURSOR_ROW = 1
@@ -37,7 +38,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-class DatabaseError(Exception):
+class DatabaseError(ClasslogError):
     """The database could not be opened or migrated: a one-line message for an operator."""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from district import tables
 from district.db import as_utc, utc_now, write_transaction
 from district.scope import DISTRICT_SCHOOL_ID, ROLES, Device, Role
+from schema.errors import UserError
 from schema.wire import EnrollRequest, EnrollResponse
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -27,11 +28,11 @@ CODE_GROUP_LENGTH = 4
 TEACHING_ROLES = ("teacher", "aide")
 
 
-class EnrollmentCodeError(ValueError):
+class EnrollmentCodeError(UserError, ValueError):
     """An enrollment code cannot be made as asked: the message says what to fix."""
 
 
-class EnrollmentRefused(Exception):
+class EnrollmentRefused(UserError):
     """A device's enrollment is refused; the message is safe to show the device."""
 
     def __init__(self, message: str, status_code: int = 403) -> None:

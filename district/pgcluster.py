@@ -19,11 +19,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from schema.errors import ClasslogError
+
 START_TIMEOUT_SECONDS = 60
 SUPERUSER = "postgres"
 
 
-class ClusterUnavailable(RuntimeError):
+class ClusterUnavailable(ClasslogError, RuntimeError):
     """No PostgreSQL binaries here, or the cluster could not start."""
 
 

@@ -29,6 +29,7 @@ from district.db import WriteTx, checkpoint_sqlite, write_transaction
 from district.fields import field_problem, missing_fields
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
+from schema.errors import ClasslogError
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
     OpResult,
@@ -42,7 +43,7 @@ TAB_LINK_DROPPED = "the TAB's incident link was dropped: the server holds no suc
 BATCH = 500
 
 
-class Rejection(Exception):
+class Rejection(ClasslogError):
     """An op the server will not apply; ``retry`` says whether it may succeed later."""
 
     def __init__(self, reason: str, retry: bool = False) -> None:

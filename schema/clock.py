@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from schema.errors import ClasslogError
+
 WALL_DIGITS = 13
 COUNTER_DIGITS = 6
 MAX_COUNTER = 10**COUNTER_DIGITS - 1
@@ -25,7 +27,7 @@ def system_wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class ClockError(ValueError):
+class ClockError(ClasslogError, ValueError):
     """An HLC string could not be read, or a clock would overflow."""
 
 

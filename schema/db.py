@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from schema.errors import ClasslogError
+
 DB_FILE_NAME = "device.db"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -169,7 +171,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class NewerDatabaseError(RuntimeError):
+class NewerDatabaseError(ClasslogError, RuntimeError):
     """The file was written by a newer classlog; this one must not touch it."""
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from schema.errors import UserError
+
 STAFF_LEVELS = frozenset({1, 2})
 TITLE_IX_NOTICE = (
     "Refer to Title IX guidelines before determining discipline. Staff with actual knowledge "
@@ -29,7 +31,7 @@ OFFICE_MANAGED_NOTICE = "This behavior is office-managed (Level 3 or higher): co
 _GRADE_NUMBERS = {"PK": -1, "TK": -1, "KG": 0, "K": 0}
 
 
-class GridError(ValueError):
+class GridError(UserError, ValueError):
     """A grid file could not be read, or a behavior is unknown for a grade and year."""
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from schema.errors import UserError
 from schema.models import Org, Section, Staff, Student
 
 RosterVersion = Literal["1.1", "1.2"]
@@ -99,7 +100,7 @@ _IEP_FALSE = frozenset({"false", "no", "0"})
 _NULL_REFERENCES = frozenset({"", "null"})
 
 
-class RosterError(ValueError):
+class RosterError(UserError, ValueError):
     """A problem in a roster a person exported: names the file, line and column to fix."""
 
     def __init__(self, file: str, line: int | None, column: str | None, message: str) -> None:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schema.clock import HybridClock, Timestamp, WallClock, system_wall_ms
 from schema.db import connect, db_path, transaction
+from schema.errors import UserError
 from schema.fields import FIELDS_BY_KIND
 from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
 from schema.ids import new_id
@@ -50,8 +51,13 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_REASON_LENGTH = 500
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A write a user asked for that the plan or the data does not allow. One clear line."""
+
+    def name_subject(self, subject: str) -> None:
+        """Prefix the message with whom it is about (one student of a group save), keeping the
+        error's type and attributes: a leaf's constructor may take more than a message."""
+        self.args = (f"{subject}: {self}",)
 
 
 class UnknownStudentError(StoreError):
@@ -611,9 +617,9 @@ class DeviceStore:
                 try:
                     incident_ids.append(self._insert_incident(write, staff_id, draft))
                 except StoreError as error:
-                    if len(drafts) == 1:
-                        raise
-                    raise type(error)(f"{draft.student_id}: {error}") from error
+                    if len(drafts) > 1:
+                        error.name_subject(draft.student_id)
+                    raise
         return [self.incident(incident_id) for incident_id in incident_ids]
 
     def _insert_incident(self, write: _Write, staff_id: str, draft: IncidentDraft) -> str:

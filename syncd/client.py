@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from schema.clock import WallClock, system_wall_ms
+from schema.errors import ClasslogError
 from schema.wire import (
     PROTOCOL_VERSION,
     EnrollRequest,
@@ -36,7 +37,7 @@ NOT_ENROLLED_MESSAGE = "device not enrolled or revoked"
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class SyncError(Exception):
+class SyncError(ClasslogError):
     """A sync attempt that did not complete. ``online`` says whether the server answered."""
 
     online = False

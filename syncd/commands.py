@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``enroll`` and ``sync`` to the `classlog` sub-command parser."""
-    from classlog.common import add_home_option
+    from schema.commandline import add_home_option
 
     enroll = subparsers.add_parser(
         "enroll",
@@ -53,7 +53,7 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _user_error(message: str) -> Exception:
-    from classlog.common import UserError
+    from schema.errors import UserError
 
     return UserError(message)
 
@@ -63,7 +63,7 @@ def run_enroll(args: argparse.Namespace) -> int:
     import socket
     from urllib.parse import urlsplit
 
-    from classlog.common import home_dir
+    from schema.commandline import home_dir
     from schema.db import NewerDatabaseError
     from schema.sync_store import SyncStore
     from schema.wire import EnrollRequest
@@ -146,7 +146,7 @@ def _open_engine(home: Path, *, fresh_connections: bool) -> SyncEngine:
 def run_sync(args: argparse.Namespace) -> int:
     import asyncio
 
-    from classlog.common import home_dir
+    from schema.commandline import home_dir
     from syncd.lock import AlreadyRunningError, DaemonLock
 
     home = home_dir(args)

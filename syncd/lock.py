@@ -10,10 +10,12 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from schema.errors import ClasslogError
+
 LOCK_FILE_NAME = "sync.lock"
 
 
-class AlreadyRunningError(RuntimeError):
+class AlreadyRunningError(ClasslogError, RuntimeError):
     """Another sync process holds this device's lock."""
 
     def __init__(self, pid: int | None) -> None:

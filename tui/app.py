@@ -18,8 +18,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from schema.errors import ClasslogError, one_line
 from schema.models import Student
-from schema.store import DeviceStore, StoreError
+from schema.store import DeviceStore
 from tui.formatting import student_name
 from tui.startup import end_startup_gc_pause, process_age_ms, record_startup
 from tui.typeahead import KeySequencer
@@ -131,17 +132,15 @@ class ClasslogApp(App[int]):
 
     def report_error(self, error: Exception) -> None:
         """A refused action, in one line (never parsed as markup)."""
-        self.notify(str(error), title="Not saved", severity="error", markup=False, timeout=8)
+        self.notify(one_line(error), title="Not saved", severity="error", markup=False, timeout=8)
 
 
 def run(home: Path) -> int:
     """Open the device store in ``home`` and run the app until the teacher quits."""
-    from schema.db import NewerDatabaseError
-
     try:
         store = DeviceStore.open(home)
-    except (StoreError, NewerDatabaseError, OSError) as error:
-        sys.stderr.write(f"classlog: {error}\n")
+    except (ClasslogError, OSError) as error:
+        sys.stderr.write(f"classlog: {one_line(error)}\n")
         return 2
     try:
         app = ClasslogApp(store)

@@ -1,8 +1,12 @@
-"""The running app, typed, for screens and widgets (imported lazily: tui.app imports them)."""
+"""The running app, typed, for screens and widgets.
+
+A typed cast, not a runtime import: ``tui.app`` imports the screens, so a screen importing it back
+would be a circle, and loading it for an ``isinstance`` check would cost start-up time.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -11,8 +15,5 @@ if TYPE_CHECKING:
 
 
 def classlog_of(node: DOMNode) -> ClasslogApp:
-    from tui.app import ClasslogApp
-
-    app = node.app
-    assert isinstance(app, ClasslogApp)
-    return app
+    """The ClasslogApp that ``node`` runs in (screens are only ever mounted by it)."""
+    return cast("ClasslogApp", node.app)

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from classlog import device_commands
+from classlog.cli import main
 from schema.db import db_path
+from schema.errors import ClasslogError, UserError, one_line
 from schema.store import DeviceStore
 
 
@@ -275,3 +278,35 @@ def test_bad_roster_names_file_line_and_column_and_changes_nothing(device_home: 
         assert after.staff_id == "t-1"
     finally:
         after.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (UserError("a user's\nmistake"), 2),
+        (ClasslogError("the server\nis unreachable"), 1),
+    ],
+)
+def test_an_error_classlog_raises_on_purpose_ends_as_one_line_at_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: ClasslogError,
+    status: int,
+) -> None:
+    def refuse(_args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(device_commands, "open_tui", refuse)
+    assert main([]) == status
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"classlog: {one_line(error)}\n"
+
+
+def test_a_bug_is_not_swallowed_by_the_command_line_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(_args: object) -> int:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(device_commands, "open_tui", crash)
+    with pytest.raises(KeyError):
+        main([])

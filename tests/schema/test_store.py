@@ -20,7 +20,7 @@ import pytest
 
 from schema.clock import Timestamp
 from schema.db import connect, db_path
-from schema.grid import MANDATORY_REPORTING_NOTICE, TITLE_IX_NOTICE
+from schema.grid import MANDATORY_REPORTING_NOTICE, TITLE_IX_NOTICE, Grid, GridEntry
 from schema.models import Action, FollowUpKind, IncidentDraft, IssSafeguards, StartedBy, TabKind
 from schema.store import (
     FUTURE_TOLERANCE,
@@ -1370,6 +1370,54 @@ def test_logging_several_students_is_all_or_nothing(store: DeviceStore, roster: 
     with pytest.raises(StoreError, match=r"^nobody: unknown student"):
         store.log_incidents([draft(roster.student_id), draft("nobody")])
     assert store.connection.execute("SELECT count(*) FROM incidents").fetchone()[0] == before
+
+
+def _office_managed(entry: GridEntry) -> GridEntry:
+    return entry.model_copy(update={"levels": (3, 4)})
+
+
+def test_a_group_save_after_a_grid_pull_made_its_behavior_office_managed_is_refused(
+    store: DeviceStore, roster: Any
+) -> None:
+    """The screen offered DIS-CLASS; a pull then made it office-managed. The group save answers
+    with the refusal (naming the student, keeping the grid entry and its notices), not a crash."""
+    drafts = [draft(roster.student_id), draft(roster.iep_student_id)]
+    store.replace_grid(
+        Grid([_office_managed(e) if e.code == "DIS-CLASS" else e for e in store.grid()])
+    )
+    before = snapshot(store)
+    with pytest.raises(OfficeManagedError) as refused:
+        store.log_incidents(drafts)
+    message = str(refused.value)
+    assert message.startswith(f"{roster.student_id}: DIS-CLASS")
+    assert "office-managed" in message
+    assert refused.value.entry.code == "DIS-CLASS"
+    assert refused.value.notices == []
+    assert snapshot(store) == before
+
+
+def test_a_group_save_backdated_into_a_year_where_its_behavior_is_office_managed_is_refused(
+    store: DeviceStore, roster: Any
+) -> None:
+    current = list(store.grid())
+    earlier = [
+        entry.model_copy(update={"school_year": "2025-2026"})
+        for entry in current
+        if entry.school_year == "2026-2027"
+    ]
+    store.replace_grid(
+        Grid(current + [_office_managed(e) if e.code == "DIS-CLASS" else e for e in earlier])
+    )
+    last_may = datetime(2026, 5, 20, 10, 0, tzinfo=roster.timezone)
+    drafts = [
+        draft(student_id, occurred_at=last_may)
+        for student_id in (roster.student_id, roster.iep_student_id)
+    ]
+    before = snapshot(store)
+    with pytest.raises(OfficeManagedError, match=rf"^{roster.student_id}: DIS-CLASS"):
+        store.log_incidents(drafts)
+    assert snapshot(store) == before
+    assert store.log_incidents([draft(roster.student_id), draft(roster.iep_student_id)])
 
 
 def test_iss_follow_ups_left_open_are_voided_when_the_iss_becomes_a_removal(

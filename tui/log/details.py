@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static
 
+from schema.errors import UserError
 from schema.models import LOCATIONS, MOTIVATIONS, OTHERS_INVOLVED
 from tui.appref import classlog_of
 from tui.log.behavior import subject_line
@@ -30,7 +31,7 @@ TIME_FORMATS = ("%H:%M", "%Y-%m-%d %H:%M")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class TimeError(ValueError):
+class TimeError(UserError, ValueError):
     """A time the teacher typed that cannot be used."""
 
 

@@ -15,6 +15,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.models import Staff
+from tui.appref import classlog_of
 from tui.home.student_list import folded
 from tui.text import fit, literal, one_line
 
@@ -25,10 +26,7 @@ ROLE_WORDS = {"teacher": "teacher", "aide": "support staff", "administrator": "a
 
 
 def _classlog(screen: DOMNode) -> ClasslogApp:
-    from tui.app import ClasslogApp
-
-    assert isinstance(screen.app, ClasslogApp)
-    return screen.app
+    return classlog_of(screen)
 
 
 class NoRosterScreen(Screen[None]):

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.models import StartedBy, Student, TabEvent, TabKind
+from tui.appref import classlog_of
 from tui.formatting import (
     STARTED_BY_WORDS,
     TAB_KIND_LABELS_BY_NUMBER,
@@ -47,10 +48,7 @@ class TabStop:
 
 
 def _classlog(screen: DOMNode) -> ClasslogApp:
-    from tui.app import ClasslogApp
-
-    assert isinstance(screen.app, ClasslogApp)
-    return screen.app
+    return classlog_of(screen)
 
 
 class TabStartScreen(ModalScreen[TabStart | None]):

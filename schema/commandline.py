@@ -1,7 +1,6 @@
-"""What every part's commands share: the user-error type, the one-line parser and the device home.
+"""What every part's command line shares: the one-line argument parser and the device's home.
 
-It imports nothing of ours, so the daemon's and the server's commands can use it without
-depending on the TUI.
+Only the standard library is imported at module level: `classlog` loads this while it starts.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ import os
 from pathlib import Path
 from typing import NoReturn
 
-
-class UserError(Exception):
-    """A mistake a user can make: printed as one line, exit status 2."""
+__all__ = ["OneLineParser", "add_home_option", "home_dir"]
 
 
 class OneLineParser(argparse.ArgumentParser):
