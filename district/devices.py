@@ -283,7 +283,7 @@ def enroll(
     )
 
 
-class ReissueRefused(Exception):
+class ReissueRefused(UserError):
     """A device cannot be re-issued; ``status_code`` says how the API answers it."""
 
     def __init__(self, message: str, status_code: int) -> None:
