@@ -38,9 +38,10 @@ async def test_help_lists_this_screens_keys_with_what_they_do(
         await pilot.press(key)
         assert isinstance(app.screen, HelpScreen)
         text = seen(app)
-        assert "Type part of a name to find a student" in text
+        assert "Type a student's name, spaces included, to find them" in text
         assert "⏎ Log: Log an intervention for the marked students" in text
-        assert "1-3 TAB: Take a Break for the highlighted student" in text
+        assert "1/2/3 Break: Take a Break for the highlighted student" in text
+        assert "+ Mark: Mark or unmark the highlighted student" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -163,11 +164,11 @@ async def test_no_color_keeps_every_state_in_words_and_symbols(
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.no_color
-        await pilot.press("m", "a", "space")
+        await pilot.press("m", "a", "plus")
         text = seen(app)
         assert "✓ Maya Lopez" in text
         assert "▶ [@click=app.quit]x[/]" in text
-        assert "1 marked" in text
+        assert "Enter logs for: Maya Lopez" in text
         await pilot.press("enter", "1", "r")
         text = seen(app)
         assert "(•) Level 1" in text

@@ -57,7 +57,7 @@ async def test_typing_filters_at_once_and_escape_clears(store: DeviceStore, seen
         assert student_list.highlighted_student.sourced_id == "s-sam"
         await pilot.press("escape")
         text = seen(app)
-        assert "Find: type part of a name" in text
+        assert "Find: type a name" in text
         assert "Maya Lopez" in text
         assert student_list.shown_count == 7
 

@@ -161,13 +161,13 @@ async def test_office_managed_behavior_shows_notices_and_logs_nothing(
         assert store.todays_incidents() == []
 
 
-async def test_several_students_marked_with_space_are_logged_together(
+async def test_several_students_marked_with_plus_are_logged_together(
     store: DeviceStore, seen: Seen
 ) -> None:
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m", "a", "space", "p", "r", "i", "space")
-        assert "2 marked: Enter logs for them" in seen(app)
+        await pilot.press("m", "a", "plus", "p", "r", "i", "plus")
+        assert "Enter logs for 2: Maya Lopez, Priya Raman" in seen(app)
         await pilot.press("enter")
         assert "2 students: Maya Lopez, Priya Raman" in seen(app)
         await pilot.press("2", "p", "enter")
@@ -188,7 +188,7 @@ async def test_a_save_for_several_students_refused_for_one_saves_none(
 ) -> None:
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.press("m", "a", "space", "p", "r", "i", "space", "enter", "1", "r")
+        await pilot.press("m", "a", "plus", "p", "r", "i", "plus", "enter", "1", "r")
         seed_school(store, left=frozenset({"s-priya"}))
         await pilot.press("enter")
         await app.workers.wait_for_complete()
@@ -214,7 +214,7 @@ async def test_advice_that_differs_between_students_logs_each_at_their_own_level
     )
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m", "a", "space", "p", "r", "i", "space", "enter", "1")
+        await pilot.press("m", "a", "plus", "p", "r", "i", "plus", "enter", "1")
         text = seen(app)
         assert "(•) Each at their advised level" in text
         assert "Maya Lopez: Level 2." in text

@@ -41,7 +41,7 @@ def test_home_long_list_scrolled_with_a_mark(store: DeviceStore, snap_compare: S
     seed_school(store, extra=extra)
     assert snap_compare(
         ClasslogApp(store),
-        press=[*["down"] * 20, "space", "down", "down"],
+        press=[*["down"] * 20, "plus", "down", "down"],
         terminal_size=(80, 24),
         run_before=settled,
     )

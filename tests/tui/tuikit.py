@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from rich.console import Console
+from textual import events
 from textual.app import App
+from textual.keys import _character_to_key
+from textual.pilot import Pilot
 
 from schema.models import Section, Staff, Student
 from schema.store import DeviceStore
@@ -115,3 +118,16 @@ def seen_words(app: App[object]) -> str:
     """The screen's words in reading order, frames removed and whitespace (line wraps too)
     folded to single spaces, so assertions do not depend on where a line wrapped."""
     return " ".join(FRAME_CHARACTERS.sub(" ", screen_text(app)).split())
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    """Type ``text`` as a terminal would send it, one key per character, each with its
+    character (Pilot's ``press`` drops the character of keys such as a curly apostrophe)."""
+    app = pilot.app
+    for character in text:
+        key = character if character.isalnum() else _character_to_key(character)
+        event = events.Key(key, character)
+        event.set_sender(app)
+        assert app._driver is not None
+        app._driver.send_message(event)
+        await pilot.pause()

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from tui.log.draft import LogResult
     from tui.tabs.dialogs import TabStart, TabStop
 
-FILTER_CHARACTERS = frozenset("'-.")
+FILTER_CHARACTERS = frozenset("'\N{RIGHT SINGLE QUOTATION MARK} -.")
+"""Typed after a first letter, these are part of a name (Space included: "naomi d")."""
 KIND_BY_NUMBER = {1: TabKind.SPOT, 2: TabKind.OUT, 3: TabKind.OUT_AND_BACK}
 SYNC_POLL_SECONDS = 2.0
 
@@ -50,8 +51,9 @@ class HomeScreen(Screen[None]):
     """The first screen of a teaching day."""
 
     HELP = (
-        "Type part of a name to find a student (Esc clears). Enter logs an intervention for the "
-        "highlighted student, or for every student marked with Space. 1, 2 or 3 starts a Take a "
+        "Type a student's name, spaces included, to find them (Esc clears). Enter logs an "
+        "intervention for the highlighted student; + marks several students, and Enter then logs "
+        "for the marked ones and the one you typed. 1, 2 or 3 starts a Take a "
         "Break (in-class spot, TAB Out, TAB Out and Back) for the highlighted student; then Enter "
         "if you started it, s if the student asked. Press the same digit again on a student who "
         "is on a break to stop it. The line at the bottom is sync: ctrl+s syncs now, ctrl+l "
@@ -61,11 +63,11 @@ class HomeScreen(Screen[None]):
         Binding(
             "1",
             "take_a_break(1)",
-            "TAB",
+            "Break",
             id="home.tab_spot",
-            key_display="1-3",
+            key_display="1/2/3",
             tooltip="Take a Break for the highlighted student: 1 in-class spot, 2 TAB Out, "
-            "3 TAB Out and Back (press it again to end a running one)",
+            "3 TAB Out and Back (on a student who is on a break: end that student's break)",
         ),
         Binding(
             "2",
@@ -86,7 +88,7 @@ class HomeScreen(Screen[None]):
         Binding(
             "ctrl+e",
             "stop_tab",
-            "End TAB",
+            "End break",
             id="home.stop_tab",
             tooltip="End a running Take a Break (asks whether the student returned ready)",
         ),
@@ -116,6 +118,7 @@ class HomeScreen(Screen[None]):
             "pick_section",
             "Section",
             id="home.section",
+            show=False,
             tooltip="Switch to another section (class period), or all students",
         ),
         Binding(
@@ -269,24 +272,29 @@ class HomeScreen(Screen[None]):
 
     def _show_find(self) -> None:
         student_list = self.student_list
-        marked = len(student_list.marked)
-        marked_words = f"  \N{MIDDLE DOT}  {marked} marked: Enter logs for them" if marked else ""
+        to_log = student_list.to_log()
+        marked = bool(student_list.marked)
+        if to_log and (marked or self.filter_text):
+            names = ", ".join(student_name(student) for student in to_log)
+            count = f" {len(to_log)}" if len(to_log) > 1 else ""
+            target = Content.assemble(
+                f"  \N{MIDDLE DOT}  Enter logs for{count}: ", literal(names, "bold")
+            )
+        else:
+            target = Content("")
         if self.filter_text:
             line = Content.assemble(
                 ("Find: ", "bold"),
-                (self.filter_text, "bold underline"),
-                f"\N{LEFT ONE EIGHTH BLOCK}  {student_list.shown_count} of {len(self.students)}"
-                "  (Esc clears)",
-                (marked_words, "bold"),
+                literal(self.filter_text, "bold underline"),
+                f"\N{LEFT ONE EIGHTH BLOCK}  {student_list.shown_count} of {len(self.students)}",
+                target,
             )
         elif marked:
-            line = Content.assemble(
-                ("Find: ", "bold"), "type the next name", (marked_words, "bold")
-            )
+            line = Content.assemble(("Find: ", "bold"), "the next name?", target)
         else:
             line = Content.assemble(
                 ("Find: ", "bold"),
-                "type part of a name \N{MIDDLE DOT} Space marks several \N{MIDDLE DOT} Enter logs",
+                "type a name \N{MIDDLE DOT} Enter logs \N{MIDDLE DOT} + marks several",
             )
         self.query_one("#home-find", Static).update(line, layout=False)
 
@@ -294,7 +302,7 @@ class HomeScreen(Screen[None]):
         running = len(self.running)
         self.query_one("#home-status", Static).update(
             f"Follow-ups open: {self.open_follow_up_count} (ctrl+f)  \N{MIDDLE DOT}  "
-            f"Take a Breaks running: {running}",
+            f"{running} {'break' if running == 1 else 'breaks'} running",
             layout=False,
         )
         saved = self.query_one("#home-saved", Static)
@@ -342,6 +350,7 @@ class HomeScreen(Screen[None]):
             character
             and len(character) == 1
             and (character.isalpha() or (character in FILTER_CHARACTERS and self.filter_text))
+            and not (character == " " and self.filter_text.endswith(" "))
         ):
             self._set_filter(self.filter_text + character)
         elif event.key == "backspace" and self.filter_text:
@@ -363,6 +372,10 @@ class HomeScreen(Screen[None]):
             self._set_filter("")
         else:
             self.student_list.clear_marks()
+
+    @on(StudentList.Moved)
+    def _moved(self) -> None:
+        self._show_find()
 
     @on(StudentList.MarksChanged)
     def _marks_changed(self, event: StudentList.MarksChanged) -> None:

@@ -12,6 +12,7 @@ goes). A row's rendering is kept until its student, its state or the list's styl
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +37,17 @@ HIGHLIGHTED = "student-list--row-highlighted"
 HOVER = "student-list--row-hover"
 
 
+WORD_BREAKS = re.compile(r"[\s-]+")
+APOSTROPHES = str.maketrans(
+    {"\N{RIGHT SINGLE QUOTATION MARK}": "'", "`": "'", "\N{MODIFIER LETTER APOSTROPHE}": "'"}
+)
+
+
 def folded(text: str) -> str:
-    """Lower case without accents, for matching what a teacher types ("sofi" finds Sofía)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    """Lower case without accents, one kind of apostrophe and single spaces, for matching what
+    a teacher types ("sofi" finds Sofía, "d'am" finds a name typed with a curly apostrophe)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(APOSTROPHES))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,12 +58,25 @@ class _Entry:
     whole: str
 
 
+def _words_start_with(words: tuple[str, ...], tokens: list[str]) -> bool:
+    """Each typed word starts a word of the name, in order."""
+    at = 0
+    for token in tokens:
+        while at < len(words) and not words[at].startswith(token):
+            at += 1
+        if at == len(words):
+            return False
+        at += 1
+    return True
+
+
 def header_line() -> str:
     return "    " + fit("Student", NAME_WIDTH) + " Grade  IEP  Today  Break"
 
 
 class StudentList(ScrollView, can_focus=True):
-    """A section's students: type to filter (the screen feeds the text), Space marks several."""
+    """A section's students: type to filter (the screen feeds the text, spaces included), +
+    marks several."""
 
     DEFAULT_CSS = """
     StudentList {
@@ -92,14 +113,15 @@ class StudentList(ScrollView, can_focus=True):
             "pick",
             "Log",
             id="students.log",
-            tooltip="Log an intervention for the marked students, or the highlighted one",
+            tooltip="Log an intervention for the marked students and the one found by name, "
+            "or else the highlighted one",
         ),
         Binding(
-            "space",
+            "plus,insert",
             "mark",
             "Mark",
             id="students.mark",
-            show=False,
+            key_display="+",
             tooltip="Mark or unmark the highlighted student, to log for several at once "
             "(what you typed is cleared, ready for the next name)",
         ),
@@ -173,6 +195,10 @@ class StudentList(ScrollView, can_focus=True):
         def control(self) -> StudentList:
             return self.student_list
 
+    class Moved(Message):
+        """The highlight moved while a name is typed or students are marked (who Enter logs
+        for may have changed)."""
+
     class NothingPicked(Message):
         """Enter was pressed with no student shown or marked."""
 
@@ -213,8 +239,9 @@ class StudentList(ScrollView, can_focus=True):
         self._entries = []
         for student in students:
             name = student_name(student)
-            words = tuple(folded(word) for word in name.split())
-            self._entries.append(_Entry(student, name, words, folded(name)))
+            whole = folded(name)
+            words = tuple(word for word in WORD_BREAKS.split(whole) if word)
+            self._entries.append(_Entry(student, name, words, whole))
         present = {entry.student.sourced_id for entry in self._entries}
         self.marked = {key: value for key, value in self.marked.items() if key in present}
         self._counts = counts
@@ -267,6 +294,8 @@ class StudentList(ScrollView, can_focus=True):
         self._refresh_row(previous)
         self._refresh_row(index)
         self._scroll_to_row(index)
+        if self.filter_text or self.marked:
+            self.post_message(self.Moved())
 
     @property
     def highlighted_student(self) -> Student | None:
@@ -277,13 +306,28 @@ class StudentList(ScrollView, can_focus=True):
     # -- filtering --------------------------------------------------------------------------
 
     def _matches(self) -> list[_Entry]:
-        needle = folded(self.filter_text.strip())
+        """The students whose name matches what was typed, best first: the whole name exactly,
+        then names starting with it, then names whose words start with the typed words in
+        order ("ma de" finds Maya De La Cruz), then names holding it anywhere."""
+        needle = folded(self.filter_text)
         if not needle:
             return list(self._entries)
-        starts = [e for e in self._entries if any(w.startswith(needle) for w in e.words)]
-        chosen = {id(entry) for entry in starts}
-        inside = [e for e in self._entries if id(e) not in chosen and needle in e.whole]
-        return starts + inside
+        tokens = needle.split()
+        ranked: list[tuple[int, int, _Entry]] = []
+        for position, entry in enumerate(self._entries):
+            if entry.whole == needle:
+                rank = 0
+            elif entry.whole.startswith(needle):
+                rank = 1
+            elif _words_start_with(entry.words, tokens):
+                rank = 2
+            elif needle in entry.whole:
+                rank = 3
+            else:
+                continue
+            ranked.append((rank, position, entry))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [entry for _, _, entry in ranked]
 
     def _rebuild(self, *, keep_highlight: bool = True) -> None:
         current = self.highlighted_student if keep_highlight else None
@@ -424,14 +468,24 @@ class StudentList(ScrollView, can_focus=True):
         if self._shown:
             self.highlighted = len(self._shown) - 1
 
-    def action_pick(self) -> None:
+    def to_log(self) -> list[Student]:
+        """Who Enter logs for: the marked students, plus the one found by typing a name (the
+        highlighted student while a name is typed); with nothing marked, the highlighted one."""
         students = list(self.marked.values())
+        highlighted = self.highlighted_student
+        if (
+            highlighted is not None
+            and highlighted.sourced_id not in self.marked
+            and (self.filter_text.strip() or not students)
+        ):
+            students.append(highlighted)
+        return students
+
+    def action_pick(self) -> None:
+        students = self.to_log()
         if not students:
-            highlighted = self.highlighted_student
-            if highlighted is None:
-                self.post_message(self.NothingPicked())
-                return
-            students = [highlighted]
+            self.post_message(self.NothingPicked())
+            return
         self.post_message(self.Picked(self, students))
 
     def action_mark(self) -> None:
