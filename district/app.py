@@ -17,7 +17,7 @@ from district.db import create_engine, migrate
 from district.middleware import BodyLimitMiddleware
 from district.notify import ChangeNotifier
 from district.ratelimit import RateLimiter
-from district.routes import admin, devices, health, sync
+from district.routes import admin, devices, health, summaries, sync
 from district.settings import Settings
 from district.state import District
 from schema.clock import WallClock, system_wall_ms
@@ -97,7 +97,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(UserError, _on_user_error)
     app.add_exception_handler(sa.exc.OperationalError, _on_database_unavailable)
-    for module in (health, devices, sync, admin):
+    for module in (health, devices, sync, admin, summaries):
         app.include_router(module.router)
     _document_push_body(app)
     return app

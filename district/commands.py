@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from district import summary_commands
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -140,6 +142,8 @@ def add_commands(subparsers: Any) -> None:
     export.add_argument("--out", type=Path, help="write to FILE instead of standard output")
     _add_db(export)
     export.set_defaults(handler=export_command)
+
+    summary_commands.add_commands(commands)
 
 
 def run_server(args: argparse.Namespace) -> int:

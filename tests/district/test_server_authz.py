@@ -98,6 +98,18 @@ PROBES: dict[str, tuple[Probe, dict[str, int]]] = {
         lambda http, c: http.get("/v1/admin/config", headers=c.headers),
         {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
     ),
+    "GET /v1/summaries/config": (
+        lambda http, c: http.get("/v1/summaries/config", headers=c.headers),
+        {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
+    ),
+    "PUT /v1/summaries/config": (
+        lambda http, c: http.put(
+            "/v1/summaries/config",
+            json={"suppression": {"min_numerator": 10, "min_denominator": 30}},
+            headers=c.headers,
+        ),
+        {"classroom": 403, "mobile": 403, "admin": 403, "district_admin": 200},
+    ),
 }
 
 
