@@ -54,6 +54,18 @@ def _limit(district: District, key: str) -> None:
         )
 
 
+def still_authorized(district: District, token: str) -> Device:
+    """The device holding ``token`` now, or a 401: a revoked device, or a token replaced by a
+    re-enrollment, is refused from this moment on."""
+    with read_transaction(district.engine) as connection:
+        device = device_for_token(connection, token)
+    if device is None:
+        raise _unauthorized("unknown token")
+    if device.revoked_at is not None:
+        raise _unauthorized("this device's token was revoked")
+    return device
+
+
 def authenticated_device(
     district: DistrictDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -62,12 +74,7 @@ def authenticated_device(
     revocation takes effect at once; then rate-limited per device."""
     if credentials is None:
         raise _unauthorized("missing bearer token")
-    with read_transaction(district.engine) as connection:
-        device = device_for_token(connection, credentials.credentials)
-    if device is None:
-        raise _unauthorized("unknown token")
-    if device.revoked_at is not None:
-        raise _unauthorized("this device's token was revoked")
+    device = still_authorized(district, credentials.credentials)
     _limit(district, f"device:{device.id}")
     return device
 

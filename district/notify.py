@@ -1,5 +1,6 @@
-"""Wakes long-polling pulls in this process as soon as a write here commits. Writes by other
-processes are found by the pull's slower database poll."""
+"""Wakes long-polling pulls in this process as soon as a write here commits, or a device is
+revoked or re-enrolled here. Writes by other processes are found by the pull's slower database
+poll."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ class ChangeNotifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._lock = threading.Lock()
+        self.waiting = 0
+        """Long-polls parked in ``wait`` right now (for tests and health)."""
 
     def current(self) -> asyncio.Event:
         """The event the next commit will set; take it before reading, then wait on it."""
@@ -39,8 +42,11 @@ class ChangeNotifier:
         if event is not None:
             event.set()
 
-
-async def wait_for_change(event: asyncio.Event, seconds: float) -> None:
-    """Return when ``event`` is set or after ``seconds``, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
+    async def wait(self, event: asyncio.Event, seconds: float) -> None:
+        """Return when ``event`` is set or after ``seconds``, whichever comes first."""
+        self.waiting += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            self.waiting -= 1

@@ -73,13 +73,15 @@ def devices(admin: AdminDep, connection: ConnectionDep) -> list[DeviceOut]:
 
 @router.post("/devices/{device_id}/revoke", response_model=DeviceOut)
 def revoke_device(device_id: str, admin: AdminDep, district: DistrictDep) -> DeviceOut:
-    """Revoke a device's token; it is refused from its next request on."""
+    """Revoke a device's token; it is refused from its next request on, and its open
+    long-polls are woken to answer 401."""
     with district.engine.connect() as connection:
         target = get_device(connection, device_id)
     if target is None or not (admin.district_scope or target.school_id == admin.school_id):
         raise _not_found(f"device {device_id}")
     revoked = revoke(district.engine, device_id, district.clock.now())
     assert revoked is not None
+    district.notifier.notify()
     return DeviceOut.of(revoked)
 
 

@@ -32,9 +32,11 @@ def enroll_device(
     the bearer token, or with a code an administrator re-issued for it; otherwise 409."""
     current_token = credentials.credentials if credentials is not None else None
     try:
-        return enroll(district.engine, body, district.clock.now(), current_token)
+        enrolled = enroll(district.engine, body, district.clock.now(), current_token)
     except EnrollmentRefused as refusal:
         raise HTTPException(refusal.status_code, str(refusal)) from refusal
+    district.notifier.notify()
+    return enrolled
 
 
 @router.get("/me", response_model=DeviceOut, responses=ERROR_RESPONSES)

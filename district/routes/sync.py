@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from district.deps import DeviceDep, DistrictDep
-from district.notify import wait_for_change
+from district.deps import DeviceDep, DistrictDep, bearer, still_authorized
 from district.pull import read_page
 from district.push import apply_push
 from district.routes import ERROR_RESPONSES
@@ -78,18 +78,25 @@ async def pull(
     request: Request,
     device: DeviceDep,
     district: DistrictDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
     wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_SECONDS)] = 0,
 ) -> Response:
     """Changes in the device's scope after ``cursor``. With ``wait``, an empty answer is held
-    up to that many seconds until something arrives."""
+    up to that many seconds until something arrives. A long-poll re-checks its token after
+    every wait, so a device revoked (or re-enrolled under a new token) meanwhile gets a 401,
+    never a change made after it."""
+    assert credentials is not None
     deadline = time.monotonic() + wait
     interval = district.settings.long_poll_db_interval_seconds
+    waited = False
     while True:
         changed = district.notifier.current()
         page = await run_in_threadpool(read_page, district.engine, device, cursor, limit)
         remaining = deadline - time.monotonic()
+        if waited:
+            await run_in_threadpool(still_authorized, district, credentials.credentials)
         if page.changes or remaining <= 0 or await request.is_disconnected():
             answer = PullResponse.model_construct(
                 changes=page.changes,
@@ -99,4 +106,5 @@ async def pull(
             )
             return Response(answer.model_dump_json(), media_type="application/json")
         cursor = page.cursor
-        await wait_for_change(changed, min(interval, remaining))
+        await district.notifier.wait(changed, min(interval, remaining))
+        waited = True
