@@ -20,7 +20,7 @@ MAX_RANGE_DAYS = 400
 
 
 def _fail(message: str) -> NoReturn:
-    from classlog.common import UserError
+    from schema.errors import UserError
 
     raise UserError(message)
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from schema.errors import UserError
+
 ReportName = Literal["big5", "levels", "tab", "follow-ups", "progression", "equity"]
 REPORT_NAMES: tuple[ReportName, ...] = get_args(ReportName)
 
@@ -79,7 +81,7 @@ def sex_group(sex: str | None) -> str:
     return text or NOT_REPORTED
 
 
-class FilterError(ValueError):
+class FilterError(UserError):
     """A filter a user gave that no report can answer (one line, for the CLI and HTTP 422)."""
 
 
