@@ -526,7 +526,8 @@ class DeviceStore:
             now = datetime.fromtimestamp(clock.physical_ms() / 1000, tz=UTC)
             write = _Write(self.connection, clock, self.staff_id, now)
             yield write
-            self._set_meta("hlc", clock.last.encode())
+            if write.stamps:
+                self._set_meta("hlc", clock.last.encode())
 
     def _audit(
         self, write: _Write, entity: str, entity_id: str, action: str, changes: dict[str, Any]
@@ -610,9 +611,9 @@ class DeviceStore:
     def log_incidents(self, drafts: Sequence[IncidentDraft]) -> list[Incident]:
         """Save interventions for several students at once: all of them, or none if any one is
         refused (the error names the student)."""
-        staff_id = self._require_staff()
         incident_ids: list[str] = []
         with self._write() as write:
+            staff_id = self._require_staff()
             for draft in drafts:
                 try:
                     incident_ids.append(self._insert_incident(write, staff_id, draft))
@@ -788,51 +789,59 @@ class DeviceStore:
     def edit_incident(self, incident_id: str, changes: IncidentChanges) -> Incident:
         """Edit a record this device owns, audited. 2 -> 1 withdraws it from sync (R1);
         1 -> 2 syncs it whole."""
-        row = self._owned_incident_row(incident_id)
-        if row["voided_at"] is not None:
-            raise StoreError("a voided record cannot be edited")
-        current = _incident_from_row(row)
-        student = self.student(current.student_id)
-        given = changes.model_dump(exclude_unset=True)
-        level = changes.level if changes.level is not None else current.level
-        code = changes.behavior_code or current.behavior_code
-        occurred_at = changes.occurred_at or current.occurred_at
-        if changes.occurred_at is not None and occurred_at > self.now() + FUTURE_TOLERANCE:
-            raise StoreError("the time of an intervention cannot be in the future")
-        entry = self.grid_entry(student, code, occurred_at.astimezone(self.timezone).date())
-        if entry.office_managed:
-            raise OfficeManagedError(entry)
-        if level not in entry.staff_levels:
-            raise LevelNotAllowedError(f"{entry.code} cannot be logged at Level {level}")
-        safeguards = changes.iss_safeguards or current.iss_safeguards
-        requested = changes.actions if changes.actions is not None else current.actions
-        actions, as_removal = normalize_actions(level, requested, student, safeguards)
-        new_values: dict[str, Any] = {
-            "level": level,
-            "behavior_code": entry.code,
-            "actions": _json([a.value for a in actions]),
-            "occurred_at": to_text(occurred_at),
-            "location": given.get("location", current.location),
-            "motivation": given.get("motivation", current.motivation),
-            "others_involved": given.get("others_involved", current.others_involved),
-            "note": given.get("note", current.note),
-            "iss_days": (changes.iss_days or current.iss_days or 1.0)
-            if Action.ISS in actions
-            else None,
-            "iss_safeguards": safeguards.model_dump_json() if safeguards else None,
-            "iss_recorded_as_removal": int(
-                as_removal
-                or (
-                    current.iss_recorded_as_removal
-                    and Action.REMOVAL in actions
-                    and Action.ISS not in actions
-                )
-            ),
-        }
-        changed = {name: value for name, value in new_values.items() if row[name] != value}
-        if not changed:
-            return current
+        return self._edit_incident(incident_id, lambda _current: changes)
+
+    def _edit_incident(
+        self, incident_id: str, changes_for: Callable[[Incident], IncidentChanges]
+    ) -> Incident:
+        """Edit a record with the changes ``changes_for`` makes of it as stored: the checks,
+        the read they stand on and the write share one transaction."""
         with self._write() as write:
+            row = self._owned_incident_row(incident_id)
+            if row["voided_at"] is not None:
+                raise StoreError("a voided record cannot be edited")
+            current = _incident_from_row(row)
+            changes = changes_for(current)
+            student = self.student(current.student_id)
+            given = changes.model_dump(exclude_unset=True)
+            level = changes.level if changes.level is not None else current.level
+            code = changes.behavior_code or current.behavior_code
+            occurred_at = changes.occurred_at or current.occurred_at
+            if changes.occurred_at is not None and occurred_at > self.now() + FUTURE_TOLERANCE:
+                raise StoreError("the time of an intervention cannot be in the future")
+            entry = self.grid_entry(student, code, occurred_at.astimezone(self.timezone).date())
+            if entry.office_managed:
+                raise OfficeManagedError(entry)
+            if level not in entry.staff_levels:
+                raise LevelNotAllowedError(f"{entry.code} cannot be logged at Level {level}")
+            safeguards = changes.iss_safeguards or current.iss_safeguards
+            requested = changes.actions if changes.actions is not None else current.actions
+            actions, as_removal = normalize_actions(level, requested, student, safeguards)
+            new_values: dict[str, Any] = {
+                "level": level,
+                "behavior_code": entry.code,
+                "actions": _json([a.value for a in actions]),
+                "occurred_at": to_text(occurred_at),
+                "location": given.get("location", current.location),
+                "motivation": given.get("motivation", current.motivation),
+                "others_involved": given.get("others_involved", current.others_involved),
+                "note": given.get("note", current.note),
+                "iss_days": (changes.iss_days or current.iss_days or 1.0)
+                if Action.ISS in actions
+                else None,
+                "iss_safeguards": safeguards.model_dump_json() if safeguards else None,
+                "iss_recorded_as_removal": int(
+                    as_removal
+                    or (
+                        current.iss_recorded_as_removal
+                        and Action.REMOVAL in actions
+                        and Action.ISS not in actions
+                    )
+                ),
+            }
+            changed = {name: value for name, value in new_values.items() if row[name] != value}
+            if not changed:
+                return current
             hlc = write.stamp()
             changed["updated_at"] = to_text(write.now)
             assignments = ", ".join(f"{name} = ?" for name in changed)
@@ -884,9 +893,9 @@ class DeviceStore:
 
     def add_actions(self, incident_id: str, actions: Sequence[Action]) -> Incident:
         """Record an intervention on an earlier occurrence (asked for by progression advice)."""
-        current = self.incident(incident_id)
-        return self.edit_incident(
-            incident_id, IncidentChanges(actions=[*current.actions, *actions])
+        return self._edit_incident(
+            incident_id,
+            lambda current: IncidentChanges(actions=[*current.actions, *actions]),
         )
 
     def void_incident(self, incident_id: str, reason: str) -> Incident:
@@ -896,10 +905,10 @@ class DeviceStore:
             raise StoreError("a reason is needed to void a record")
         if len(reason) > MAX_REASON_LENGTH:
             raise StoreError(f"the reason is longer than {MAX_REASON_LENGTH} characters")
-        row = self._owned_incident_row(incident_id)
-        if row["voided_at"] is not None:
-            raise StoreError("this record is already voided")
         with self._write() as write:
+            row = self._owned_incident_row(incident_id)
+            if row["voided_at"] is not None:
+                raise StoreError("this record is already voided")
             now_text = to_text(write.now)
             write.connection.execute(
                 "UPDATE incidents SET voided_at = ?, void_reason = ?, updated_at = ?, hlc = ? "
@@ -918,20 +927,20 @@ class DeviceStore:
         return self.incident(incident_id)
 
     def complete_follow_up(self, follow_up_id: str, note: str = "") -> FollowUp:
-        row = self.connection.execute(
-            "SELECT f.*, i.level, i.device_id AS owner FROM follow_ups f "
-            "JOIN incidents i ON i.id = f.incident_id WHERE f.id = ?",
-            (follow_up_id,),
-        ).fetchone()
-        if row is None:
-            raise UnknownRecordError(f"no follow-up {follow_up_id!r} on this device")
-        if row["owner"] != self.device_id:
-            raise StoreError(
-                "this follow-up belongs to another staff member's record: they mark it done"
-            )
-        if row["done_at"] is not None:
-            raise StoreError("this follow-up is already done")
         with self._write() as write:
+            row = write.connection.execute(
+                "SELECT f.*, i.level, i.device_id AS owner FROM follow_ups f "
+                "JOIN incidents i ON i.id = f.incident_id WHERE f.id = ?",
+                (follow_up_id,),
+            ).fetchone()
+            if row is None:
+                raise UnknownRecordError(f"no follow-up {follow_up_id!r} on this device")
+            if row["owner"] != self.device_id:
+                raise StoreError(
+                    "this follow-up belongs to another staff member's record: they mark it done"
+                )
+            if row["done_at"] is not None:
+                raise StoreError("this follow-up is already done")
             now_text = to_text(write.now)
             write.connection.execute(
                 "UPDATE follow_ups SET done_at = ?, done_by = ?, note = ?, hlc = ? WHERE id = ?",
@@ -959,21 +968,18 @@ class DeviceStore:
     ) -> TabEvent:
         """Start a Take a Break. A support, never discipline (R3); it syncs, but a link to a
         Level 1 record stays on the device."""
-        staff_id = self._require_staff()
-        self.student(student_id)
-        running = self.connection.execute(
-            "SELECT id FROM tab_events WHERE student_id = ? AND ended_at IS NULL "
-            "AND voided_at IS NULL",
-            (student_id,),
-        ).fetchone()
-        if running is not None:
-            raise StoreError("this student already has a Take a Break running: stop it first")
-        linked_level = None
-        if incident_id is not None:
-            linked = self.incident(incident_id)
-            linked_level = linked.level
         tab_id = new_id()
         with self._write() as write:
+            staff_id = self._require_staff()
+            self.student(student_id)
+            running = write.connection.execute(
+                "SELECT id FROM tab_events WHERE student_id = ? AND ended_at IS NULL "
+                "AND voided_at IS NULL",
+                (student_id,),
+            ).fetchone()
+            if running is not None:
+                raise StoreError("this student already has a Take a Break running: stop it first")
+            linked_level = None if incident_id is None else self.incident(incident_id).level
             write.connection.execute(
                 "INSERT INTO tab_events (id, student_id, staff_id, device_id, kind, started_by,"
                 " started_at, incident_id, note, tz, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1004,11 +1010,15 @@ class DeviceStore:
     def stop_tab(
         self, tab_id: str, returned_ready: bool, reflection: str | None = None
     ) -> TabEvent:
-        if self._tab_row(tab_id)["ended_at"] is not None:
-            raise StoreError("this Take a Break has already ended")
+
+        def check(row: sqlite3.Row) -> None:
+            if row["ended_at"] is not None:
+                raise StoreError("this Take a Break has already ended")
+
         return self._change_tab(
             tab_id,
             "stop",
+            check,
             lambda now_text: {
                 "ended_at": now_text,
                 "returned_ready": returned_ready,
@@ -1021,11 +1031,15 @@ class DeviceStore:
         reason = reason.strip()
         if not reason:
             raise StoreError("a reason is needed to void a record")
-        if self._tab_row(tab_id)["voided_at"] is not None:
-            raise StoreError("this Take a Break is already voided")
+
+        def check(row: sqlite3.Row) -> None:
+            if row["voided_at"] is not None:
+                raise StoreError("this Take a Break is already voided")
+
         return self._change_tab(
             tab_id,
             "void",
+            check,
             lambda now_text: {"voided_at": now_text, "void_reason": reason},
             {"reason": reason},
         )
@@ -1042,11 +1056,14 @@ class DeviceStore:
         self,
         tab_id: str,
         action: str,
+        check: Callable[[sqlite3.Row], None],
         values_at: Callable[[str], dict[str, Any]],
         audit: dict[str, Any],
     ) -> TabEvent:
-        """Set fields of a Take a Break, audited and queued: TAB events always sync (R3)."""
+        """Set fields of a Take a Break, audited and queued: TAB events always sync (R3).
+        ``check`` refuses the change, seeing the row inside the write's transaction."""
         with self._write() as write:
+            check(self._tab_row(tab_id))
             values = values_at(to_text(write.now))
             stored = {
                 name: int(value) if isinstance(value, bool) else value
