@@ -1,13 +1,18 @@
-"""Request limits enforced before any route parses a byte: body size (413) and text no database
-can store (NUL characters, lone UTF-16 surrogates: 422), each with one clear detail."""
+"""Request limits enforced before any route parses a byte: body size (413), text no database
+can store (NUL characters, lone UTF-16 surrogates: 422) and JSON nested deeper than a parser
+can follow (400), each with one clear detail and one log line (never the body)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NUL_DETAIL = "text must not contain NUL characters or unpaired surrogates"
+NESTING_DETAIL = "the request body is not valid JSON: nested too deeply"
+
+log = logging.getLogger("district.requests")
 
 
 class BodyLimitMiddleware:
@@ -45,8 +50,13 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
-        if _unstorable_text(body):
-            await _reply(send, 422, NUL_DETAIL)
+        refusal = _body_refusal(body)
+        if refusal is not None:
+            status, detail = refusal
+            log.warning(
+                "refused %s %s: %s", scope.get("method", "?"), scope.get("path", "?"), detail
+            )
+            await _reply(send, status, detail)
             return
         delivered = False
 
@@ -76,27 +86,40 @@ async def _reply(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-def _unstorable_text(body: bytes) -> bool:
-    """True when a JSON body holds a string with NUL or an unpaired surrogate. Only bodies with
-    escapes are parsed; a body that is not JSON is left for the route to refuse."""
+def _body_refusal(body: bytes) -> tuple[int, str] | None:
+    """Why a body is refused before any route sees it, as (status, detail), or None.
+
+    A body holding NUL or an unpaired surrogate is refused; only bodies with escapes are
+    parsed to find one, and a body nested too deeply for the parser is refused too. A body
+    that is otherwise not JSON is left for the route to refuse."""
     if b"\x00" in body:
-        return True
+        return 422, NUL_DETAIL
     if b"\\u" not in body:
-        return False
+        return None
     try:
         document = json.loads(body)
+    except RecursionError:
+        return 400, NESTING_DETAIL
     except ValueError:
-        return False
-    return _has_unstorable(document)
+        return None
+    if _has_unstorable(document):
+        return 422, NUL_DETAIL
+    return None
 
 
-def _has_unstorable(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
-    if isinstance(value, dict):
-        return any(_has_unstorable(key) or _has_unstorable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_unstorable(item) for item in value)
+def _has_unstorable(document: object) -> bool:
+    """Walks the document with an explicit stack: its depth is whatever the parser accepted."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
     return False
 
 

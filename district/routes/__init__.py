@@ -9,6 +9,7 @@ from schema.wire import ErrorBody
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in (
+        (400, "the request body is not valid JSON"),
         (401, "missing, unknown or revoked token"),
         (403, "the device's role or scope does not allow this"),
         (413, "request body too large"),
