@@ -94,6 +94,17 @@ def _teaching_sections(connection: Connection, staff_id: str, school_id: str) ->
     return [row[0] for row in rows]
 
 
+def _works_at(connection: Connection, staff_id: str, school_id: str) -> bool:
+    """The staff member's school is ``school_id``, or they teach a section there."""
+    staff = tables.staff
+    home = connection.execute(
+        sa.select(staff.c.sourced_id).where(
+            staff.c.sourced_id == staff_id, staff.c.school_id == school_id
+        )
+    ).first()
+    return home is not None or bool(_teaching_sections(connection, staff_id, school_id))
+
+
 def issue_code(
     engine: Engine,
     *,
@@ -105,7 +116,8 @@ def issue_code(
     now: datetime | None = None,
 ) -> IssuedCode:
     """Make a single-use enrollment code. A classroom device gets its sections now: the ones
-    given, or else the sections its staff member teaches at the school."""
+    given, or else the sections its staff member teaches at the school. A code for a school
+    names only staff who work there (their school, or a section they teach)."""
     if role not in ROLES:
         raise EnrollmentCodeError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if ttl <= timedelta(0):
@@ -164,6 +176,12 @@ def issue_code(
                 )
         elif sections:
             raise EnrollmentCodeError("only a classroom device has sections")
+        if (
+            staff_id is not None
+            and not district_scope
+            and not _works_at(connection, staff_id, str(school_id))
+        ):
+            raise EnrollmentCodeError(f"staff member {staff_id!r} does not work at {school_id!r}")
         code = new_code()
         expires_at = issued_at + ttl
         connection.execute(
