@@ -202,10 +202,11 @@ def checkpoint_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the database to the newest schema and seed what a fresh server needs (the change
-    counter, the built-in grid, the school-year start). Safe to run from several processes at
-    once: PostgreSQL serialises them with an advisory lock, SQLite with its write lock."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to the newest schema (or to ``revision``, for tests of a migration)
+    and seed what a fresh server needs (the change counter, the built-in grid, the school-year
+    start). Safe to run from several processes at once: PostgreSQL serialises them with an
+    advisory lock, SQLite with its write lock."""
     from alembic import command
     from alembic.config import Config
     from alembic.util.exc import CommandError
@@ -222,7 +223,7 @@ def migrate(engine: Engine) -> None:
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
                 )
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
         _seed(engine)
     except sa.exc.DatabaseError as error:
         raise DatabaseError(f"cannot open the database: {_first_line(error)}") from error

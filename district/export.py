@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from district import tables
 from district.records import Record
+from schema import counting
 
 ExportFormat = Literal["jsonl", "csv", "edfi"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "edfi")
@@ -109,36 +110,27 @@ class Incident:
     @property
     def is_iss(self) -> bool:
         """An ISS that counts as one: not one recorded as a removal (R7)."""
-        return "iss" in self.actions and not self.fields.get("iss_recorded_as_removal")
+        return counting.is_iss("incident", self.fields)
 
     @property
     def is_removal(self) -> bool:
-        return "removal" in self.actions or (
-            "iss" in self.actions and bool(self.fields.get("iss_recorded_as_removal"))
-        )
+        return counting.is_removal("incident", self.fields)
 
 
 def level2_incidents(connection: Connection, selection: ExportFilter) -> Iterator[Incident]:
     """Live, non-voided Level 2 incidents in the selection, oldest first."""
-    table = tables.records
-    where = sa.and_(table.c.kind == "incident", table.c.tombstone.is_(False), table.c.level == 2)
+    table = tables.incidents
+    where = sa.and_(table.c.tombstone.is_(False), table.c.level == 2, table.c.voided_at.is_(None))
     if selection.school_id is not None:
         where = sa.and_(where, table.c.school_id == selection.school_id)
-    found = [
-        Record.from_row(row) for row in connection.execute(sa.select(table).where(where)).mappings()
-    ]
-    incidents = []
-    for record in found:
-        if record.fields.get("voided_at") is not None or record.fields.get("level") != 2:
-            continue
-        incident = Incident(record, [])
-        day = incident.local_moment.date()
-        if selection.date_from is not None and day < selection.date_from:
-            continue
-        if selection.date_to is not None and day > selection.date_to:
-            continue
-        incidents.append(incident)
-    incidents.sort(key=lambda incident: (incident.occurred_at, incident.record.id))
+    if selection.date_from is not None:
+        where = sa.and_(where, table.c.local_date >= selection.date_from)
+    if selection.date_to is not None:
+        where = sa.and_(where, table.c.local_date <= selection.date_to)
+    rows = connection.execute(
+        sa.select(table).where(where).order_by(table.c.occurred_at, table.c.id)
+    ).mappings()
+    incidents = [Incident(Record.from_row("incident", row), []) for row in rows]
     children = _follow_ups(connection, [incident.record.id for incident in incidents])
     for incident in incidents:
         incident.follow_ups.extend(children.get(incident.record.id, []))
@@ -146,20 +138,20 @@ def level2_incidents(connection: Connection, selection: ExportFilter) -> Iterato
 
 
 def _follow_ups(connection: Connection, incident_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    table = tables.records
+    table = tables.follow_ups
     found: dict[str, list[dict[str, Any]]] = {}
     for start in range(0, len(incident_ids), 1000):
         batch = incident_ids[start : start + 1000]
         rows = connection.execute(
             sa.select(table).where(
-                table.c.kind == "follow_up",
                 table.c.tombstone.is_(False),
-                table.c.parent_id.in_(batch),
+                table.c.voided_at.is_(None),
+                table.c.incident_id.in_(batch),
             )
         ).mappings()
         for row in rows:
-            record = Record.from_row(row)
-            if record.fields.get("voided_at") is not None or record.parent_id is None:
+            record = Record.from_row("follow_up", row)
+            if record.parent_id is None:
                 continue
             found.setdefault(record.parent_id, []).append(
                 {

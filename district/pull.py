@@ -153,24 +153,25 @@ class _Pager:
         return Page(taken, last if has_more else self.top, has_more)
 
     def _records(self) -> Iterable[_Position]:
-        table = tables.records
-        where = self._window(table.c.cursor)
-        if not self.device.district_scope:
-            where = sa.and_(
-                where,
-                sa.or_(
-                    sa.and_(
-                        table.c.tombstone.is_(False),
-                        student_visible(self.device, table.c.student_id),
+        for kind, table in tables.RECORD_TABLES.items():
+            where = self._window(table.c.cursor)
+            if not self.device.district_scope:
+                where = sa.and_(
+                    where,
+                    sa.or_(
+                        sa.and_(
+                            table.c.tombstone.is_(False),
+                            student_visible(self.device, table.c.student_id),
+                        ),
+                        sa.and_(
+                            table.c.tombstone.is_(True),
+                            table.c.school_id == self.device.school_id,
+                        ),
                     ),
-                    sa.and_(
-                        table.c.tombstone.is_(True), table.c.school_id == self.device.school_id
-                    ),
-                ),
-            )
-        for row in self._rows(table, where):
-            record = records.Record.from_row(row._mapping)
-            yield _Position(record.cursor, _fixed([record.change()]))
+                )
+            for row in self._rows(table, where):
+                record = records.Record.from_row(kind, row._mapping)
+                yield _Position(record.cursor, _fixed([record.change()]))
 
     def _students(self) -> Iterable[_Position]:
         table = tables.students
@@ -282,12 +283,7 @@ class _Pager:
                 enrollments.c.user_id == student_id, self._enrollment_filter()
             )
         ).all()
-        student_records = records.load_many(
-            self.connection,
-            sa.and_(
-                tables.records.c.student_id == student_id, tables.records.c.tombstone.is_(False)
-            ),
-        )
+        student_records = records.live_records_of(self.connection, student_id)
         if not visible:
             return [
                 Change(cursor=at, kind="student", id=student_id, op="remove"),

@@ -21,14 +21,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import JsonValue
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from district import tables
 from district.clock import ServerClock
 from district.db import WriteTx, checkpoint_sqlite, write_transaction
-from district.fields import field_problem, missing_fields
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
+from schema.contract import ContractError, check_fields
+from schema.fields import REQUIRED_ON_CREATE
 from schema.errors import ClasslogError
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
@@ -75,6 +76,7 @@ class _Push:
         self.now_ms = now_ms
         self.retracted = False
         self.records = RecordSet(tx, now)
+        self.codes: frozenset[str] | None = None
         self.applied_rows: list[dict[str, Any]] = []
         self.seen = self._applied_op_ids([op.op_id for op in ops])
         linked = [_text(op.fields.get("incident_id")) for op in ops]
@@ -151,15 +153,24 @@ class _Push:
                 raise Rejection("this record belongs to another device: add a follow-up instead")
         if op.op == "retract":
             return self._retract(op, record)
-        problem = field_problem(op.fields)
-        if problem is not None:
-            raise Rejection(problem)
-        device_field = op.fields.get("device_id")
+        try:
+            fields = check_fields(op.kind, op.fields, behavior_codes=self._behavior_codes(op))
+        except ContractError as error:
+            raise Rejection(str(error)) from None
+        device_field = fields.get("device_id")
         if device_field is not None and device_field != self.device.id:
             raise Rejection("field device_id must name the pushing device")
         if record is None or record.tombstone:
-            return self._create(op, record)
-        return self._update(op, record)
+            return self._create(op, fields, record)
+        return self._update(op, fields, record)
+
+    def _behavior_codes(self, op: PushOp) -> frozenset[str] | None:
+        """The grid's behavior codes, read once per push and only when an op names one."""
+        if "behavior_code" not in op.fields:
+            return None
+        if self.codes is None:
+            self.codes = grid_behavior_codes(self.connection)
+        return self.codes
 
     def _retract(self, op: PushOp, record: Record | None) -> OpResult:
         if record is None:
@@ -207,12 +218,20 @@ class _Push:
                 self.records.changed(child)
 
     def _parent_incident(self, incident_id: str) -> Record | None:
+        """A live Level 2 incident this device may see, or None: unknown and out-of-scope ids
+        look the same, so a link never reveals whether an id exists (no existence oracle)."""
         parent = self.records.get(incident_id)
         if parent is None or parent.tombstone or parent.kind != "incident":
+            return None
+        if parent.student_id is None or not self._in_scope(parent.student_id):
             return None
         return parent
 
     def _check_student(self, student_id: str) -> None:
+        if not self._in_scope(student_id):
+            raise Rejection(f"student {student_id} is not in this device's scope")
+
+    def _in_scope(self, student_id: str) -> bool:
         if student_id not in self.scope:
             if self.device.role == "classroom":
                 found = students_in_scope(self.connection, self.device, [student_id])
@@ -223,13 +242,13 @@ class _Push:
                     self.records.school_of(student_id),
                     not self.records.student_known(student_id),
                 )
-        if not self.scope[student_id]:
-            raise Rejection(f"student {student_id} is not in this device's scope")
+        return self.scope[student_id]
 
-    def _create(self, op: PushOp, tombstone: Record | None) -> OpResult:
+    def _create(
+        self, op: PushOp, fields: dict[str, JsonValue], tombstone: Record | None
+    ) -> OpResult:
         if tombstone is not None and op.hlc <= (tombstone.tombstone_hlc or ""):
             return _superseded(op, "the record was retracted after this change")
-        fields: dict[str, JsonValue] = dict(op.fields)
         missing = missing_fields(op.kind, fields)
         if missing:
             raise Rejection(
@@ -250,7 +269,7 @@ class _Push:
             student_id = str(fields["student_id"])
         self._check_student(student_id)
         if op.kind == "tab":
-            parent_id, reason = self._tab_link(fields)
+            parent_id, reason = self._tab_link(fields, student_id)
         record = tombstone or Record(
             id=op.id,
             kind=op.kind,
@@ -278,25 +297,30 @@ class _Push:
             self.records.changed(record)
         return _applied(op, reason)
 
-    def _tab_link(self, fields: dict[str, JsonValue]) -> tuple[str | None, str | None]:
-        """A TAB may link only to a Level 2 incident the server holds; any other link is
-        dropped (it may point at a Level 1 record, which must not be named off the device)."""
+    def _tab_link(
+        self, fields: dict[str, JsonValue], student_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """A TAB may link only to a Level 2 incident of its own student that the server holds
+        and this device may see; any other link is dropped with the same answer (it may point
+        at a Level 1 record, which must not be named off the device, or at a record the device
+        must not learn exists)."""
         incident_id = fields.get("incident_id")
         if incident_id is None:
             return None, None
-        if self._parent_incident(str(incident_id)) is None:
+        parent = self._parent_incident(str(incident_id))
+        if parent is None or parent.student_id != student_id:
             fields["incident_id"] = None
             return None, TAB_LINK_DROPPED
         return str(incident_id), None
 
-    def _update(self, op: PushOp, record: Record) -> OpResult:
-        incoming: dict[str, JsonValue] = dict(op.fields)
+    def _update(self, op: PushOp, incoming: dict[str, JsonValue], record: Record) -> OpResult:
         reason: str | None = None
         linked = record.fields.get("incident_id")
         if record.kind == "follow_up" and incoming.get("incident_id", linked) != linked:
             raise Rejection("a follow-up cannot move to another incident")
         if record.kind == "tab" and "incident_id" in incoming:
-            _, reason = self._tab_link(incoming)
+            student = incoming.get("student_id", record.student_id)
+            _, reason = self._tab_link(incoming, student if isinstance(student, str) else None)
         if record.student_id is not None:
             self._check_student(record.student_id)
         new_student = incoming.get("student_id")
@@ -313,6 +337,22 @@ class _Push:
         apply_merge(record, outcome)
         self.records.changed(record)
         return _applied(op, reason)
+
+
+def missing_fields(kind: str, fields: dict[str, JsonValue]) -> list[str]:
+    """What a new record of ``kind`` lacks of what every device needs to hold it."""
+    return sorted(name for name in REQUIRED_ON_CREATE[kind] if fields.get(name) is None)
+
+
+def grid_behavior_codes(connection: Connection) -> frozenset[str]:
+    """The behavior codes of the newest grid."""
+    table = tables.grid_versions
+    row = connection.execute(
+        sa.select(table.c.grid).order_by(table.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return frozenset()
+    return frozenset(str(entry.get("code")) for entry in row[0].get("entries", []))
 
 
 def apply_push(

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import JsonValue
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import WriteTx
+from district.db import WriteTx, as_utc
+from district.tables import safeguard_column
+from schema import counting
+from schema.contract import canonical_moment, is_zone_name, safeguards_columns, safeguards_value
+from schema.fields import SAFEGUARDS, SHAPES_BY_KIND
 from schema.wire import Change, SyncKind
 
 VOID_FIELD = "voided_at"
@@ -37,22 +42,28 @@ class Record:
     tombstone: bool
     tombstone_hlc: str | None
     cursor: int
+    student_grade: str | None = None
+    """The student's grade when the record was logged (NULL until the roster says)."""
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> Record:
+    def from_row(cls, kind: str, row: Mapping[Any, Any]) -> Record:
+        field_hlc = dict(row["field_hlc"] or {})
+        fields = _wire_fields(kind, row, field_hlc)
+        incident_id = fields.get("incident_id") if kind != "incident" else None
         return cls(
             id=row["id"],
-            kind=cast(SyncKind, row["kind"]),
+            kind=cast(SyncKind, kind),
             owner_device_id=row["owner_device_id"],
             school_id=row["school_id"],
             student_id=row["student_id"],
-            parent_id=row["parent_id"],
-            level=row["level"],
-            fields=dict(row["fields"] or {}),
-            field_hlc=dict(row["field_hlc"] or {}),
+            parent_id=incident_id if isinstance(incident_id, str) else None,
+            level=row["level"] if kind == "incident" else None,
+            fields=fields,
+            field_hlc=field_hlc,
             tombstone=bool(row["tombstone"]),
             tombstone_hlc=row["tombstone_hlc"],
             cursor=int(row["cursor"]),
+            student_grade=row.get("student_grade"),
         )
 
     def change(self, cursor: int | None = None) -> Change:
@@ -71,18 +82,121 @@ class Record:
         )
 
 
+def _wire_value(shape: str, value: Any) -> Any:
+    if value is None:
+        return [] if shape == "actions" else None
+    if shape == "moment":
+        return canonical_moment(as_utc(value))
+    if shape == "actions":
+        return [action for action in str(value).split(",") if action]
+    if shape == "float":
+        return float(value)
+    if shape == "bool":
+        return bool(value)
+    if shape == "int":
+        return int(value)
+    return value
+
+
+def _wire_fields(kind: str, row: Mapping[str, Any], present: Mapping[str, str]) -> dict[str, Any]:
+    """A typed row's content as wire fields: the fields the record has set (those with a
+    clock), nothing else."""
+    fields: dict[str, Any] = {}
+    for name, shape in SHAPES_BY_KIND[kind].items():
+        if name not in present:
+            continue
+        if shape == "safeguards":
+            fields[name] = safeguards_value(
+                {safeguard: row[safeguard_column(name, safeguard)] for safeguard in SAFEGUARDS}
+            )
+        else:
+            fields[name] = _wire_value(shape, row[name])
+    return fields
+
+
+def _column_value(shape: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if shape == "moment":
+        return as_utc(datetime.fromisoformat(str(value)))
+    if shape == "actions":
+        return ",".join(str(action) for action in value)
+    return value
+
+
+def _local(moment: Any, zone_name: Any) -> datetime | None:
+    if moment is None:
+        return None
+    zone = ZoneInfo(str(zone_name)) if zone_name and is_zone_name(str(zone_name)) else UTC
+    return as_utc(datetime.fromisoformat(str(moment))).astimezone(zone)
+
+
+def stored_columns(record: Record) -> dict[str, Any]:
+    """Every column of a record's typed row but ``id``: its content in typed columns, the
+    values reports group on (local date, hour and weekday; ISS, removal; TAB minutes), and the
+    sync metadata. A tombstone's content columns are all NULL."""
+    kind = record.kind
+    live = not record.tombstone
+    fields = record.fields if live else {}
+    columns: dict[str, Any] = {
+        "owner_device_id": record.owner_device_id,
+        "school_id": record.school_id,
+        "student_id": record.student_id if live else None,
+        "field_hlc": record.field_hlc if live else None,
+        "tombstone": record.tombstone,
+        "tombstone_hlc": record.tombstone_hlc,
+        "cursor": record.cursor,
+    }
+    for name, shape in SHAPES_BY_KIND[kind].items():
+        if shape == "safeguards":
+            for safeguard, value in safeguards_columns(fields.get(name)).items():
+                columns[safeguard_column(name, safeguard)] = value
+        elif name != "student_id" or kind == "follow_up":
+            columns[name] = _column_value(shape, fields.get(name))
+    if kind == "follow_up":
+        columns["student_id"] = record.student_id if live else None
+        columns["due_at"] = None
+        return columns
+    columns["student_grade"] = record.student_grade if live else None
+    moment = fields.get("occurred_at" if kind == "incident" else "started_at")
+    local = _local(moment, fields.get("tz"))
+    columns["local_date"] = local.date() if local else None
+    columns["local_hour"] = local.hour if local else None
+    columns["local_weekday"] = local.weekday() if local else None
+    if kind == "incident":
+        columns["is_iss"] = counting.is_iss(kind, fields) if live else None
+        columns["is_removal"] = counting.is_removal(kind, fields) if live else None
+        columns["removal_minutes"] = None
+    else:
+        started, ended = fields.get("started_at"), fields.get("ended_at")
+        columns["minutes"] = (
+            (
+                as_utc(datetime.fromisoformat(ended)) - as_utc(datetime.fromisoformat(started))
+            ).total_seconds()
+            / 60
+            if live and started and ended
+            else None
+        )
+    return columns
+
+
 def load(connection: Connection, record_id: str) -> Record | None:
-    row = (
-        connection.execute(sa.select(tables.records).where(tables.records.c.id == record_id))
-        .mappings()
-        .first()
-    )
-    return None if row is None else Record.from_row(row)
+    for kind, table in tables.RECORD_TABLES.items():
+        row = connection.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        if row is not None:
+            return Record.from_row(kind, row)
+    return None
 
 
-def load_many(connection: Connection, where: sa.ColumnElement[bool]) -> list[Record]:
-    rows = connection.execute(sa.select(tables.records).where(where).order_by(tables.records.c.id))
-    return [Record.from_row(row) for row in rows.mappings()]
+def live_records_of(connection: Connection, student_id: str) -> list[Record]:
+    """A student's live records of every kind, by id."""
+    found: list[Record] = []
+    for kind, table in tables.RECORD_TABLES.items():
+        rows = connection.execute(
+            sa.select(table).where(table.c.student_id == student_id, table.c.tombstone.is_(False))
+        )
+        found += [Record.from_row(kind, row) for row in rows.mappings()]
+    return sorted(found, key=lambda record: record.id)
 
 
 @dataclass
@@ -131,22 +245,6 @@ def superseded_for(connection: Connection, record_id: str) -> list[dict[str, Any
     return [dict(row) for row in rows.mappings()]
 
 
-def _stored_values(record: Record) -> dict[str, Any]:
-    return {
-        "kind": record.kind,
-        "owner_device_id": record.owner_device_id,
-        "school_id": record.school_id,
-        "student_id": record.student_id,
-        "parent_id": record.parent_id,
-        "level": record.level,
-        "fields": None if record.tombstone else record.fields,
-        "field_hlc": None if record.tombstone else record.field_hlc,
-        "tombstone": record.tombstone,
-        "tombstone_hlc": record.tombstone_hlc,
-        "cursor": record.cursor,
-    }
-
-
 class RecordSet:
     """The records one write transaction touches: read in bulk, changed in memory, written back
     in bulk by ``flush`` (each changed record at one new cursor). Several ops on one record in
@@ -163,15 +261,19 @@ class RecordSet:
         self._purged: set[str] = set()
         self._departures: list[dict[str, Any]] = []
         self._schools: dict[str, str | None] = {}
+        self._grades: dict[str, str | None] = {}
         self._deleted_students: set[str] = set()
 
     def prefetch(self, record_ids: Iterable[str]) -> None:
         wanted = sorted({record_id for record_id in record_ids if record_id not in self._records})
-        table = tables.records
         for start in range(0, len(wanted), BATCH):
             batch = wanted[start : start + BATCH]
-            rows = self.connection.execute(sa.select(table).where(table.c.id.in_(batch)))
-            found = {row.id: Record.from_row(row._mapping) for row in rows}
+            found: dict[str, Record] = {}
+            for kind, table in tables.RECORD_TABLES.items():
+                rows = self.connection.execute(sa.select(table).where(table.c.id.in_(batch)))
+                found.update((row.id, Record.from_row(kind, row._mapping)) for row in rows)
+                if len(found) == len(batch):
+                    break
             for record_id in batch:
                 self._records[record_id] = found.get(record_id)
 
@@ -191,11 +293,11 @@ class RecordSet:
     def children(self, parent_id: str) -> list[Record]:
         """Live records whose parent is ``parent_id`` (follow-ups, linked TABs), as they stand
         in this transaction."""
-        stored = list(
-            self.connection.execute(
-                sa.select(tables.records.c.id).where(tables.records.c.parent_id == parent_id)
+        stored: list[str] = []
+        for table in (tables.tab_events, tables.follow_ups):
+            stored += self.connection.execute(
+                sa.select(table.c.id).where(table.c.incident_id == parent_id)
             ).scalars()
-        )
         self.prefetch(stored)
         return [
             record
@@ -209,13 +311,17 @@ class RecordSet:
         for start in range(0, len(wanted), BATCH):
             batch = wanted[start : start + BATCH]
             rows = self.connection.execute(
-                sa.select(students.c.sourced_id, students.c.school_id, students.c.deleted).where(
-                    students.c.sourced_id.in_(batch)
-                )
+                sa.select(
+                    students.c.sourced_id,
+                    students.c.school_id,
+                    students.c.grade,
+                    students.c.deleted,
+                ).where(students.c.sourced_id.in_(batch))
             )
             found: dict[str, str | None] = {}
             for row in rows:
                 found[row.sourced_id] = row.school_id
+                self._grades[row.sourced_id] = row.grade or None
                 if row.deleted:
                     self._deleted_students.add(row.sourced_id)
             for student in batch:
@@ -227,6 +333,11 @@ class RecordSet:
         """Whether the roster has the student (and has not removed them)."""
         self.school_of(student_id)
         return student_id not in self._deleted_students
+
+    def grade_of(self, student_id: str) -> str | None:
+        """The student's grade on the roster now."""
+        self.school_of(student_id)
+        return self._grades.get(student_id)
 
     def school_of(self, student_id: str) -> str | None:
         if student_id not in self._schools:
@@ -266,11 +377,19 @@ class RecordSet:
         record.student_id = None
         record.parent_id = None
         record.level = None
+        record.student_grade = None
         record.fields = {}
         record.field_hlc = {}
         self.changed(record)
         self._audit = [row for row in self._audit if row["record_id"] != record.id]
         self._purged.add(record.id)
+
+    def _grade(self, record: Record) -> None:
+        """Note the student's grade when a record first names its student."""
+        if record.tombstone or record.student_id is None or record.student_grade is not None:
+            return
+        if record.kind != "follow_up":
+            record.student_grade = self.grade_of(record.student_id)
 
     def depart(self, record_id: str, student_id: str, school_id: str | None) -> None:
         """A record left ``student_id``: devices that see that student re-decide whether they
@@ -293,37 +412,41 @@ class RecordSet:
         for start in range(0, len(purged), BATCH):
             batch = purged[start : start + BATCH]
             connection.execute(sa.delete(values).where(values.c.record_id.in_(batch)))
-        inserts: list[dict[str, Any]] = []
+        inserts: dict[str, list[dict[str, Any]]] = {}
         for record_id in sorted(self._new):
             record = self._records[record_id]
             assert record is not None
             record.cursor = self.tx.next_cursor()
-            inserts.append(
+            self._grade(record)
+            inserts.setdefault(record.kind, []).append(
                 {
                     "id": record.id,
-                    **_stored_values(record),
-                    "created_at": self.now,
-                    "updated_at": self.now,
+                    **stored_columns(record),
+                    "stored_at": self.now,
+                    "changed_at": self.now,
                 }
             )
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, list[dict[str, Any]]] = {}
         for record_id in sorted(self._dirty):
             record = self._records[record_id]
             assert record is not None
             record.cursor = self.tx.next_cursor()
-            stored = {**_stored_values(record), "updated_at": self.now}
-            updates.append({"k_id": record.id, **{f"v_{k}": v for k, v in stored.items()}})
-        table = tables.records
-        if inserts:
-            connection.execute(sa.insert(table), inserts)
-        if updates:
-            columns = [key.removeprefix("v_") for key in updates[0] if key != "k_id"]
+            self._grade(record)
+            stored = {**stored_columns(record), "changed_at": self.now}
+            updates.setdefault(record.kind, []).append(
+                {"k_id": record.id, **{f"v_{k}": v for k, v in stored.items()}}
+            )
+        for kind, rows in inserts.items():
+            connection.execute(sa.insert(tables.RECORD_TABLES[kind]), rows)
+        for kind, rows in updates.items():
+            table = tables.RECORD_TABLES[kind]
+            columns = [key.removeprefix("v_") for key in rows[0] if key != "k_id"]
             statement = (
                 sa.update(table)
                 .where(table.c.id == sa.bindparam("k_id"))
                 .values({column: sa.bindparam(f"v_{column}") for column in columns})
             )
-            connection.execute(statement, updates)
+            connection.execute(statement, rows)
         if self._audit:
             connection.execute(sa.insert(values), self._audit)
         if self._departures:
@@ -343,6 +466,7 @@ def move_student(records: RecordSet, record: Record, new_student: JsonValue) -> 
         return
     old_student, old_school = record.student_id, record.school_id
     record.student_id = str(new_student)
+    record.student_grade = None
     record.school_id = records.school_of(record.student_id)
     records.depart(record.id, old_student, old_school)
     if record.kind != "incident":

@@ -7,8 +7,13 @@ the write that last changed it (see ``district.db.write_transaction``). Rows are
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+
+from schema.contract import FollowUpRecord, IncidentRecord, SyncRecord, TabRecord, field_shapes
+from schema.fields import SAFEGUARDS, Shape
 
 metadata = sa.MetaData(
     naming_convention={
@@ -133,27 +138,132 @@ enrollment_codes = sa.Table(
     sa.Column("used_by", sa.String(64), nullable=True),
 )
 
-records = sa.Table(
-    "records",
+_COLUMN_TYPES: dict[Shape, sa.types.TypeEngine[Any]] = {
+    "id": Id,
+    "code": sa.String(64),
+    "text": sa.Text(),
+    "int": sa.Integer(),
+    "float": sa.Float(),
+    "bool": sa.Boolean(),
+    "moment": Moment,
+    "zone": sa.String(64),
+    "choice": sa.String(32),
+    "actions": sa.Text(),
+}
+
+
+def safeguard_column(field: str, safeguard: str) -> str:
+    return f"{field}_{safeguard}"
+
+
+def content_columns(model: type[SyncRecord]) -> list[sa.Column[Any]]:
+    """One nullable column per field of a kind's contract model (the ISS safeguards object as
+    one boolean column per safeguard; the actions list as text, names joined by commas)."""
+    columns: list[sa.Column[Any]] = []
+    for name, shape in field_shapes(model).items():
+        if shape == "safeguards":
+            columns += [
+                sa.Column(safeguard_column(name, safeguard), sa.Boolean, nullable=True)
+                for safeguard in SAFEGUARDS
+            ]
+        else:
+            columns.append(sa.Column(name, _COLUMN_TYPES[shape], nullable=True))
+    return columns
+
+
+def _sync_columns() -> list[sa.Column[Any]]:
+    """What sync needs beside the content: per-field clocks, the tombstone, the cursor, and
+    when the server stored and last changed the row."""
+    return [
+        sa.Column("field_hlc", Json, nullable=True),
+        sa.Column("tombstone", sa.Boolean, nullable=False),
+        sa.Column("tombstone_hlc", Hlc, nullable=True),
+        sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+        sa.Column("stored_at", Moment, nullable=False),
+        sa.Column("changed_at", Moment, nullable=False),
+    ]
+
+
+def _local_time_columns() -> list[sa.Column[Any]]:
+    """The record's moment in its own time zone, for reports by school day, hour and weekday."""
+    return [
+        sa.Column("local_date", sa.Date, nullable=True),
+        sa.Column("local_hour", sa.SmallInteger, nullable=True),
+        sa.Column("local_weekday", sa.SmallInteger, nullable=True),
+    ]
+
+
+def _owner() -> sa.Column[str]:
+    return sa.Column(
+        "owner_device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False, index=True
+    )
+
+
+incidents = sa.Table(
+    "incidents",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("owner_device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
-    sa.Column("school_id", Id, nullable=True, index=True),
-    sa.Column("student_id", Id, nullable=True, index=True),
-    sa.Column("parent_id", sa.String(64), nullable=True, index=True),
-    sa.Column("level", sa.SmallInteger, nullable=True),
-    sa.Column("fields", Json, nullable=True),
-    sa.Column("field_hlc", Json, nullable=True),
-    sa.Column("tombstone", sa.Boolean, nullable=False),
-    sa.Column("tombstone_hlc", Hlc, nullable=True),
-    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
-    sa.Column("created_at", Moment, nullable=False),
-    sa.Column("updated_at", Moment, nullable=False),
+    _owner(),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("student_grade", sa.String(32), nullable=True),
+    *content_columns(IncidentRecord),
+    *_local_time_columns(),
+    sa.Column("is_iss", sa.Boolean, nullable=True),
+    sa.Column("is_removal", sa.Boolean, nullable=True),
+    sa.Column("removal_minutes", sa.Integer, nullable=True),
+    *_sync_columns(),
+    sa.Index(None, "school_id", "local_date"),
+    sa.Index(None, "student_id", "occurred_at"),
+    sa.Index(None, "school_id", "behavior_code", "local_date"),
+    sa.Index(None, "school_id", "location"),
+    sa.Index(None, "school_id", "local_hour"),
+    sa.Index(None, "school_id", "local_weekday"),
+    sa.Index(None, "school_id", "progression_bypassed"),
+    sa.Index(None, "student_grade", "local_date"),
 )
-"""Incidents, TAB events and follow-ups. A tombstone keeps only id, kind, owner, school and the
-tombstone's clock: ``fields``, ``field_hlc``, ``student_id``, ``parent_id`` and ``level`` are
-NULL."""
+"""Level 2 incidents in typed columns. A tombstone keeps id, owner, school, its clock and the
+cursor: every content column is NULL."""
+
+tab_events = sa.Table(
+    "tab_events",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _owner(),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("student_grade", sa.String(32), nullable=True),
+    *content_columns(TabRecord),
+    *_local_time_columns(),
+    sa.Column("minutes", sa.Float, nullable=True),
+    *_sync_columns(),
+    sa.Index(None, "school_id", "local_date"),
+    sa.Index(None, "student_id", "started_at"),
+    sa.Index(None, "incident_id"),
+    sa.Index(None, "school_id", "kind"),
+)
+"""Take a Break events in typed columns; a tombstone keeps no content."""
+
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _owner(),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("student_id", Id, nullable=True, index=True),
+    *(column for column in content_columns(FollowUpRecord) if column.name != "student_id"),
+    sa.Column("due_at", Moment, nullable=True),
+    *_sync_columns(),
+    sa.Index(None, "incident_id"),
+    sa.Index(None, "school_id", "kind", "done_at"),
+    sa.Index(None, "school_id", "due_at"),
+)
+"""Follow-ups of Level 2 incidents in typed columns; ``student_id`` is their incident's.
+``due_at`` is kept for the follow-up due dates the plan asks for (R6)."""
+
+RECORD_TABLES: dict[str, sa.Table] = {
+    "incident": incidents,
+    "tab": tab_events,
+    "follow_up": follow_ups,
+}
 
 superseded_values = sa.Table(
     "superseded_values",

@@ -1,69 +1,114 @@
-"""Which fields of each record kind may travel between a device and the server.
+"""The syncable record kinds' fields and how each is stored, as plain data.
 
-Kept apart from the pydantic wire models so that the device store can use them without paying for
-building those models at start-up.
+The record contract (``schema.contract``) is the pydantic model of each kind; this module mirrors
+its field names and storage shapes without building any model, so the device store can convert
+rows at start-up for free. ``tests/schema/test_contract.py`` keeps the two equal.
+
+Shapes: ``id`` (an identifier), ``code`` (a behavior code), ``text`` (free text), ``int``,
+``float``, ``bool``, ``moment`` (an aware time, sent as UTC ISO 8601), ``zone`` (an IANA time
+zone name), ``choice`` (one of a fixed vocabulary), ``actions`` (a list of action names) and
+``safeguards`` (the three ISS safeguards of R7).
 """
 
 from __future__ import annotations
 
-INCIDENT_FIELDS = frozenset(
-    {
-        "student_id",
-        "staff_id",
-        "device_id",
-        "behavior_code",
-        "level",
-        "actions",
-        "occurred_at",
-        "tz",
-        "location",
-        "motivation",
-        "others_involved",
-        "note",
-        "iss_days",
-        "iss_safeguards",
-        "iss_recorded_as_removal",
-        "advised_level",
-        "progression_bypassed",
-        "bypass_reason",
-        "group_id",
-        "created_at",
-        "updated_at",
-        "voided_at",
-        "void_reason",
-    }
-)
-TAB_FIELDS = frozenset(
-    {
-        "student_id",
-        "staff_id",
-        "device_id",
-        "kind",
-        "started_by",
-        "started_at",
-        "ended_at",
-        "returned_ready",
-        "reflection",
-        "incident_id",
-        "note",
-        "tz",
-        "voided_at",
-        "void_reason",
-    }
-)
-FOLLOW_UP_FIELDS = frozenset(
-    {
-        "incident_id",
-        "kind",
-        "created_at",
-        "done_at",
-        "done_by",
-        "note",
-        "voided_at",
-    }
-)
-FIELDS_BY_KIND: dict[str, frozenset[str]] = {
-    "incident": INCIDENT_FIELDS,
-    "tab": TAB_FIELDS,
-    "follow_up": FOLLOW_UP_FIELDS,
+from typing import Literal
+
+Shape = Literal[
+    "id", "code", "text", "int", "float", "bool", "moment", "zone", "choice", "actions",
+    "safeguards",
+]  # fmt: skip
+
+INCIDENT_SHAPES: dict[str, Shape] = {
+    "student_id": "id",
+    "staff_id": "id",
+    "device_id": "id",
+    "behavior_code": "code",
+    "level": "int",
+    "actions": "actions",
+    "occurred_at": "moment",
+    "tz": "zone",
+    "location": "text",
+    "motivation": "text",
+    "others_involved": "text",
+    "note": "text",
+    "iss_days": "float",
+    "iss_safeguards": "safeguards",
+    "iss_recorded_as_removal": "bool",
+    "advised_level": "int",
+    "progression_bypassed": "bool",
+    "bypass_reason": "text",
+    "group_id": "id",
+    "created_at": "moment",
+    "updated_at": "moment",
+    "voided_at": "moment",
+    "void_reason": "text",
 }
+TAB_SHAPES: dict[str, Shape] = {
+    "student_id": "id",
+    "staff_id": "id",
+    "device_id": "id",
+    "kind": "choice",
+    "started_by": "choice",
+    "started_at": "moment",
+    "ended_at": "moment",
+    "returned_ready": "bool",
+    "reflection": "text",
+    "incident_id": "id",
+    "note": "text",
+    "tz": "zone",
+    "voided_at": "moment",
+    "void_reason": "text",
+}
+FOLLOW_UP_SHAPES: dict[str, Shape] = {
+    "incident_id": "id",
+    "kind": "choice",
+    "created_at": "moment",
+    "done_at": "moment",
+    "done_by": "id",
+    "note": "text",
+    "voided_at": "moment",
+}
+SHAPES_BY_KIND: dict[str, dict[str, Shape]] = {
+    "incident": INCIDENT_SHAPES,
+    "tab": TAB_SHAPES,
+    "follow_up": FOLLOW_UP_SHAPES,
+}
+
+INCIDENT_FIELDS = frozenset(INCIDENT_SHAPES)
+TAB_FIELDS = frozenset(TAB_SHAPES)
+FOLLOW_UP_FIELDS = frozenset(FOLLOW_UP_SHAPES)
+FIELDS_BY_KIND: dict[str, frozenset[str]] = {
+    kind: frozenset(shapes) for kind, shapes in SHAPES_BY_KIND.items()
+}
+
+REQUIRED_ON_CREATE: dict[str, frozenset[str]] = {
+    "incident": frozenset(
+        {
+            "student_id",
+            "staff_id",
+            "device_id",
+            "behavior_code",
+            "level",
+            "occurred_at",
+            "tz",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "tab": frozenset(
+        {"student_id", "staff_id", "device_id", "kind", "started_by", "started_at", "tz"}
+    ),
+    "follow_up": frozenset({"incident_id", "kind", "created_at"}),
+}
+"""What a record must carry when an upsert creates it: what a device needs to hold it."""
+
+NOT_NULL: dict[str, frozenset[str]] = {
+    "incident": REQUIRED_ON_CREATE["incident"]
+    | {"actions", "note", "iss_recorded_as_removal", "progression_bypassed"},
+    "tab": REQUIRED_ON_CREATE["tab"] | {"note"},
+    "follow_up": REQUIRED_ON_CREATE["follow_up"] | {"note"},
+}
+"""Fields that are never null (a device's column refuses NULL)."""
+
+SAFEGUARDS = ("school_work", "special_education_services", "peer_without_disability")

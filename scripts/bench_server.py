@@ -43,6 +43,7 @@ from district import tables
 from district.db import create_engine, current_cursor, migrate, write_transaction
 from district.devices import enroll, issue_code, secret_hash
 from district.pgcluster import Cluster, ClusterUnavailable, start_cluster
+from district.records import Record, stored_columns
 from district.roster_import import import_roster
 from schema.clock import Timestamp
 from schema.wire import EnrollRequest
@@ -198,19 +199,22 @@ def measure_raw_ingest(url: str, roster: Path, rows: int) -> float:
                 for number in range(start, min(rows, start + PUSH_BATCH)):
                     fields = incident_fields(f"s{number % 1000}", "raw-device")
                     hlc = Timestamp(wall, number, "raw-device").encode()
-                    records.append({
-                        "id": f"raw-{number}", "kind": "incident", "owner_device_id": "raw-device",
-                        "school_id": "bench-school", "student_id": fields["student_id"],
-                        "parent_id": None, "level": 2, "fields": fields,
-                        "field_hlc": dict.fromkeys(fields, hlc), "tombstone": False,
-                        "tombstone_hlc": None, "cursor": tx.next_cursor(), "created_at": now,
-                        "updated_at": now,
-                    })  # fmt: skip
+                    record = Record(
+                        id=f"raw-{number}", kind="incident", owner_device_id="raw-device",
+                        school_id="bench-school", student_id=fields["student_id"],
+                        parent_id=None, level=2, fields=fields,
+                        field_hlc=dict.fromkeys(fields, hlc), tombstone=False,
+                        tombstone_hlc=None, cursor=tx.next_cursor(), student_grade="07",
+                    )  # fmt: skip
+                    records.append(
+                        {"id": record.id, **stored_columns(record), "stored_at": now,
+                         "changed_at": now}
+                    )  # fmt: skip
                     applied.append(
                         {"device_id": "raw-device", "op_id": f"raw-op-{number}",
                          "status": "applied", "applied_at": now}
                     )  # fmt: skip
-                tx.connection.execute(sa.insert(tables.records), records)
+                tx.connection.execute(sa.insert(tables.incidents), records)
                 tx.connection.execute(sa.insert(tables.applied_ops), applied)
         return rows / (time.perf_counter() - started)
     finally:

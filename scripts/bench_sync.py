@@ -430,7 +430,8 @@ def measure_freshness(setup: Setup, home: Path, samples: int) -> list[float]:
 
 
 def _on_server(server: sqlite3.Connection, record_id: str) -> bool:
-    return server.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is not None
+    found = server.execute("SELECT 1 FROM incidents WHERE id = ?", (record_id,)).fetchone()
+    return found is not None
 
 
 def _verdict(within: bool) -> str:

@@ -157,8 +157,8 @@ def test_two_processes_on_one_database_apply_each_op_once_and_readers_skip_nothi
             ).scalar_one()
             records = connection.execute(
                 sa.select(sa.func.count())
-                .select_from(tables.records)
-                .where(tables.records.c.id.like("writer-%"))
+                .select_from(tables.incidents)
+                .where(tables.incidents.c.id.like("writer-%"))
             ).scalar_one()
         engine.dispose()
     total = len(writers) * rounds * per_push

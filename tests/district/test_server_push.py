@@ -20,19 +20,36 @@ from serverkit import (
 )
 
 from district import tables
-from district.records import load, superseded_for
+from district.records import Record, load, superseded_for
 from schema.clock import Timestamp
 from schema.wire import MAX_CLOCK_AHEAD_MS
 
 
 def _record(engine: sa.Engine, record_id: str) -> dict[str, object]:
+    """A record's typed row, with its content as wire fields (None for a tombstone, whose
+    content columns must all be NULL) and its incident link as ``parent_id``."""
     with engine.connect() as connection:
-        row = (
-            connection.execute(sa.select(tables.records).where(tables.records.c.id == record_id))
+        found = [
+            (kind, row)
+            for kind, table in tables.RECORD_TABLES.items()
+            for row in connection.execute(sa.select(table).where(table.c.id == record_id))
             .mappings()
-            .one()
-        )
-    return dict(row)
+            .all()
+        ]
+    assert len(found) == 1, f"no single record {record_id}"
+    kind, row = found[0]
+    record = Record.from_row(kind, row)
+    stored = dict(row)
+    if record.tombstone:
+        metadata = {"id", "owner_device_id", "school_id", "tombstone", "tombstone_hlc", "cursor"}
+        kept = {name for name, value in stored.items() if value is not None} - metadata
+        assert kept <= {"stored_at", "changed_at"}, f"a tombstone keeps content: {kept}"
+    return {
+        **stored,
+        "fields": None if record.tombstone else record.fields,
+        "level": stored.get("level"),
+        "parent_id": stored.get("incident_id") if kind != "incident" else None,
+    }
 
 
 async def test_ops_apply_once_and_a_resent_op_is_a_duplicate(
@@ -174,29 +191,42 @@ async def test_a_device_writes_only_its_own_records_and_its_scope(fleet: Fleet) 
 @pytest.mark.parametrize(
     ("kind", "fields", "reason"),
     [
-        ("incident", {"student_id": "st1", "level": 2}, "needs behavior_code, occurred_at"),
         (
             "incident",
-            {"student_id": "st1", "behavior_code": "X", "occurred_at": "2026-09-01T10:00:00+00:00"},
-            "needs level",
+            {"student_id": "st1", "level": 2},
+            "needs behavior_code, created_at, device_id, occurred_at",
         ),
-        ("tab", {"student_id": "st1", "kind": "out"}, "needs started_at"),
         (
             "incident",
-            {"student_id": "st1", "behavior_code": "X", "level": 2, "occurred_at": "yesterday"},
+            {
+                "student_id": "st1",
+                "behavior_code": "DIS-CLASS",
+                "occurred_at": "2026-09-01T10:00:00.000+00:00",
+            },
+            "level",
+        ),
+        ("tab", {"student_id": "st1", "kind": "out"}, "needs device_id, staff_id, started_at"),
+        (
+            "incident",
+            {
+                "student_id": "st1",
+                "behavior_code": "DIS-CLASS",
+                "level": 2,
+                "occurred_at": "yesterday",
+            },
             "occurred_at must be a date-time",
         ),
         (
             "incident",
             {
                 "student_id": "st1",
-                "behavior_code": "X",
+                "behavior_code": "DIS-CLASS",
                 "level": 2,
                 "occurred_at": "2026-09-01T10:00:00",
             },
             "occurred_at must be a date-time",
         ),
-        ("follow_up", {"incident_id": "missing", "kind": "family_contact"}, "not a Level 2 record"),
+        ("follow_up", follow_up_fields("missing"), "not a Level 2 record"),
     ],
 )
 async def test_creating_a_record_without_what_it_needs_is_rejected(
@@ -292,13 +322,13 @@ async def test_voids_win_over_a_later_attempt_to_clear_them(
     void = device.op(
         "incident",
         "inc-void",
-        {"voided_at": "2026-09-01T10:00:00+00:00", "void_reason": "wrong student"},
+        {"voided_at": "2026-09-01T10:00:00.000+00:00", "void_reason": "wrong student"},
     )
     unvoid = device.op("incident", "inc-void", {"voided_at": None})
     assert await device.statuses(void, unvoid) == ["applied", "superseded"]
     fields = _record(engine, "inc-void")["fields"]
     assert isinstance(fields, dict)
-    assert fields["voided_at"] == "2026-09-01T10:00:00+00:00"
+    assert fields["voided_at"] == "2026-09-01T10:00:00.000+00:00"
 
 
 async def test_the_push_must_come_from_the_tokens_device_and_protocol(

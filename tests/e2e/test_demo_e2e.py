@@ -3,7 +3,6 @@ logged with keystrokes reaches the district server, and quitting stops everythin
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from pathlib import Path
@@ -14,12 +13,12 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def server_incidents(database: Path) -> list[str]:
+def server_incidents(database: Path) -> list[tuple[str, int]]:
     with sqlite3.connect(database) as connection:
         rows = connection.execute(
-            "SELECT fields FROM records WHERE kind = 'incident' AND tombstone = 0"
+            "SELECT behavior_code, level FROM incidents WHERE tombstone = 0"
         ).fetchall()
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(
@@ -40,12 +39,8 @@ def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(
     while len(server_incidents(keep / "district.db")) == before:
         assert time.monotonic() < deadline, "the Level 2 record never reached the server"
         time.sleep(0.1)
-    dress = [
-        json.loads(fields)
-        for fields in server_incidents(keep / "district.db")
-        if '"DRESS"' in fields
-    ]
-    assert [(record["behavior_code"], record["level"]) for record in dress] == [("DRESS", 2)]
+    dress = [record for record in server_incidents(keep / "district.db") if record[0] == "DRESS"]
+    assert dress == [("DRESS", 2)]
 
     tmux.send("C-q")
     tmux.wait_for("EXIT=0", timeout=30)

@@ -8,7 +8,6 @@ per session and copied for each test. The test itself plays the TUI: it writes t
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -181,20 +180,35 @@ class Server:
         finally:
             connection.close()
 
+    def _records(self) -> list[Any]:
+        import sqlalchemy as sa
+
+        from district import tables
+        from district.records import Record
+
+        engine = sa.create_engine(f"sqlite:///file:{self.db}?mode=ro&uri=true")
+        try:
+            with engine.connect() as connection:
+                return [
+                    Record.from_row(kind, row)
+                    for kind, table in tables.RECORD_TABLES.items()
+                    for row in connection.execute(sa.select(table)).mappings()
+                ]
+        finally:
+            engine.dispose()
+
     def live_records(self) -> dict[str, dict[str, Any]]:
         return {
-            record_id: {"kind": kind, **json.loads(fields)}
-            for record_id, kind, fields in self.query(
-                "SELECT id, kind, fields FROM records WHERE tombstone = 0"
-            )
+            record.id: {"kind": record.kind, **record.fields}
+            for record in self._records()
+            if not record.tombstone
         }
 
     def tombstones(self) -> set[str]:
-        return {row[0] for row in self.query("SELECT id FROM records WHERE tombstone = 1")}
+        return {record.id for record in self._records() if record.tombstone}
 
     def cursor(self) -> int:
-        rows = self.query("SELECT max(cursor) FROM records")
-        return int(rows[0][0] or 0)
+        return max((record.cursor for record in self._records()), default=0)
 
     def file_bytes(self) -> bytes:
         data = b""
