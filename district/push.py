@@ -29,8 +29,8 @@ from district.db import WriteTx, checkpoint_sqlite, write_transaction
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
 from schema.contract import ContractError, check_fields
-from schema.fields import REQUIRED_ON_CREATE
 from schema.errors import ClasslogError
+from schema.fields import REQUIRED_ON_CREATE
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
     OpResult,
