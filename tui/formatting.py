@@ -19,6 +19,7 @@ from schema.models import (
     Student,
     TabKind,
 )
+from schema.places import Place, RecordPlace
 from tui.text import one_line
 
 TAB_KIND_SHORT: dict[TabKind, str] = {
@@ -30,6 +31,11 @@ STARTED_BY_WORDS: dict[StartedBy, str] = {
     StartedBy.TEACHER: "started by teacher",
     StartedBy.STUDENT: "started by student",
 }
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 break', '2 breaks', '0 breaks'."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def level_words(level: int) -> str:
@@ -110,3 +116,18 @@ TAB_KIND_LABELS_BY_NUMBER: dict[int, tuple[TabKind, str]] = {
     3: (TabKind.OUT_AND_BACK, TAB_KIND_LABELS[TabKind.OUT_AND_BACK]),
 }
 """The keys 1, 2, 3 for the kinds of break, on home and in the start dialog."""
+
+
+def place_words(place: RecordPlace) -> str:
+    """Where a record is, in words a teacher can act on (``schema.places``)."""
+    reason = one_line(place.reason) if place.reason else "no reason given"
+    return {
+        Place.DEVICE_ONLY: "kept on this device (Level 1)",
+        Place.WAITING: "waiting to sync",
+        Place.AT_DISTRICT: "at the district",
+        Place.REFUSED: f"refused by the district: {reason}",
+        Place.NOT_SENT: f"not sent, refused on this device: {reason}",
+        Place.WITHDRAWING: "being withdrawn from the district (waiting to sync)",
+        Place.WITHDRAWN: "withdrawn from the district",
+        Place.WITHDRAWAL_REFUSED: f"still at the district, the withdrawal was refused: {reason}",
+    }[place.place]

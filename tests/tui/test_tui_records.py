@@ -39,8 +39,8 @@ async def test_todays_log_lists_records_and_opens_one(store: DeviceStore, seen: 
         await pilot.press("ctrl+d")
         assert isinstance(app.screen, TodayScreen)
         text = seen(app)
-        assert "Today's log, Monday September 14: 1 intervention, 0 Take a Breaks" in text
-        assert "09:30 Maya Lopez DIS-CLASS Level 2" in text
+        assert "Today's log, Monday September 14: 1 intervention, 0 breaks" in text
+        assert "09:30 Maya Lopez DIS-CLASS Level 2 waiting to sync" in text
         await pilot.press("enter")
         assert isinstance(app.screen, RecordScreen)
         assert app.screen.incident_id == record_id
@@ -50,7 +50,8 @@ async def test_todays_log_lists_records_and_opens_one(store: DeviceStore, seen: 
         assert "Note: [@click=app.quit]boom[/] second line" in text
         assert "[ ] Contact the family (open)" in text
         assert "Audit trail" in text
-        assert "create level 2 by Marisol Alvarez" in text
+        assert "Marisol Alvarez logged it at Level 2." in text
+        assert "Where: waiting to sync" in text
         assert app.is_running
 
 
@@ -75,8 +76,11 @@ async def test_changing_level_2_to_1_takes_level_2_actions_off_and_is_audited(
         assert [row["action"] for row in store.audit_for(record_id)] == ["create", "edit"]
         text = seen(app)
         assert "Record: Maya Lopez Level 1" in text
-        assert "level 2 → 1 by Marisol Alvarez" in text
-        assert "Level 1: this record never leaves this device." in text
+        assert (
+            "Marisol Alvarez changed the level from 2 to 1 and took off Removal from class."
+        ) in text
+        assert "Where: kept on this device (Level 1)" in text
+        assert "A Level 1 record never leaves this device." in text
 
 
 async def test_editing_a_record_keeps_the_old_value_in_the_audit_trail(
@@ -94,7 +98,7 @@ async def test_editing_a_record_keeps_the_old_value_in_the_audit_trail(
         [edit] = [row for row in store.audit_for(record_id) if row["action"] == "edit"]
         assert edit["changes"]["note"] == ["first", "first and second"]
         assert isinstance(app.screen, RecordScreen)
-        assert "edit note first → first and second" in seen(app)
+        assert "Marisol Alvarez changed the note to “first and second”." in seen(app)
 
 
 async def test_the_edit_form_unticks_level_2_actions_when_the_level_goes_to_1(
@@ -173,7 +177,7 @@ async def test_a_follow_up_is_marked_done_on_its_record(store: DeviceStore, seen
         kinds = [f.kind for f in store.follow_ups_for(record_id) if f.done_at is not None]
         assert kinds == [FollowUpKind.FAMILY_CONTACT]
         assert "[x] Contact the family done Mon Sep 14 10:05" in seen(app)
-        assert "follow-up done" in seen(app)
+        assert "Marisol Alvarez marked the follow-up “Contact the family” done." in seen(app)
 
 
 async def test_a_students_history_shows_this_school_year(store: DeviceStore, seen: Seen) -> None:

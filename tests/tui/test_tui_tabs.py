@@ -110,8 +110,8 @@ async def test_a_take_a_break_is_never_called_iss_or_removal(
             assert "emoval" not in text
         await pilot.press("ctrl+d")
         text = seen(app)
-        assert "Maya Lopez Take a Break support TAB Out running" in text
-        assert "0 interventions, 1 Take a Break" in text
+        assert "Maya Lopez Take a Break support waiting to sync" in text
+        assert "0 interventions, 1 break" in text
         assert "Suspension" not in text
         assert "emoval" not in text
         await pilot.press("escape")
@@ -132,3 +132,63 @@ async def test_a_break_started_after_logging_the_take_a_break_action_is_linked_t
         [tab] = store.running_tabs()
         assert tab.student_id == "s-maya"
         assert tab.incident_id == incident.id
+
+
+async def test_a_break_started_by_mistake_is_voided_with_a_reason(
+    store: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "r", "2", "enter")
+        await pilot.pause()
+        [tab] = store.running_tabs()
+        await pilot.press("p", "r", "2", "v")
+        assert "Void the Take a Break of Priya Raman" in seen(app)
+        await pilot.press("enter")
+        assert "A reason is required." in seen(app)
+        await pilot.press(*"wrong student", "enter")
+        await pilot.pause()
+        assert store.running_tabs() == []
+        voided = store.tab(tab.id)
+        assert voided.voided_at is not None
+        assert voided.void_reason == "wrong student"
+        assert voided.ended_at is None
+        text = seen(app)
+        assert "Take a Break voided: Priya Raman" in text
+        assert "0 breaks running" in text
+        await pilot.press("ctrl+d")
+        assert "Priya Raman Take a Break support VOIDED" in seen(app)
+
+
+async def test_an_ended_break_is_voided_from_its_own_screen(store: DeviceStore, seen: Seen) -> None:
+    tab = store.start_tab("s-maya", TabKind.SPOT)
+    store.stop_tab(tab.id, True)
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+d", "enter", "v", *"logged twice", "enter")
+        await pilot.pause()
+        assert store.tab(tab.id).void_reason == "logged twice"
+        text = seen(app)
+        assert "VOIDED" in text
+        assert "Reason: logged twice" in text
+        assert "Marisol Alvarez voided it: “logged twice”." in text
+
+
+async def test_a_digit_on_a_student_ends_only_that_students_break(
+    store: DeviceStore, seen: Seen
+) -> None:
+    store.start_tab("s-priya", TabKind.SPOT)
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        store.start_tab("s-maya", TabKind.OUT)
+        await pilot.press("m", "a", "1")
+        assert "End Take a Break for Maya Lopez" in seen(app)
+        await pilot.press("y")
+        await pilot.pause()
+        [still_running] = store.running_tabs()
+        assert still_running.student_id == "s-priya"
+        await pilot.press("t", "h", "3")
+        assert "Take a Break for Thomas Nguyen" in seen(app)
+        await pilot.press("escape")
+        [still_running] = store.running_tabs()
+        assert still_running.student_id == "s-priya"

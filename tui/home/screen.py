@@ -429,6 +429,7 @@ class HomeScreen(Screen[None]):
         student = self._highlighted()
         if student is None:
             return
+        self.running = self.classlog.store.running_tabs()
         running = next((tab for tab in self.running if tab.student_id == student.sourced_id), None)
         if running is not None:
             self._ask_stop(running)
@@ -497,6 +498,18 @@ class HomeScreen(Screen[None]):
     def _stop_tab(self, tab: TabEvent, name: str, answer: TabStop | None) -> None:
         if answer is None:
             return
+        if answer.void:
+            from tui.records.dialogs import ReasonScreen
+
+            self.app.push_screen(
+                ReasonScreen(
+                    f"Void the Take a Break of {name}",
+                    "The break is kept, marked VOIDED with your reason; it no longer counts.",
+                    "Reason (required), then Enter",
+                ),
+                lambda reason: self._void_tab(tab, name, reason),
+            )
+            return
         try:
             self.classlog.store.stop_tab(tab.id, answer.returned_ready, answer.reflection)
         except StoreError as error:
@@ -505,7 +518,24 @@ class HomeScreen(Screen[None]):
         ready = "returned ready" if answer.returned_ready else "not ready on return"
         words = f"Take a Break ended: {name}, {ready}"
         self.last_saved = self._saved_line(Content(words))
+        self._set_filter("")
         self.refresh_day()
+        self.student_list.highlight_student(tab.student_id)
+        self.notify(words, title="Saved", markup=False)
+
+    def _void_tab(self, tab: TabEvent, name: str, reason: str | None) -> None:
+        if reason is None:
+            return
+        try:
+            self.classlog.store.void_tab(tab.id, reason)
+        except StoreError as error:
+            self.classlog.report_error(error)
+            return
+        words = f"Take a Break voided: {name}"
+        self.last_saved = self._saved_line(Content(words))
+        self._set_filter("")
+        self.refresh_day()
+        self.student_list.highlight_student(tab.student_id)
         self.notify(words, title="Saved", markup=False)
 
     # -- sync -------------------------------------------------------------------------------

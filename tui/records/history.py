@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from schema.models import Incident, Student, TabEvent
-from tui.formatting import day_and_clock, student_name
+from tui.formatting import counted, day_and_clock, student_name
 from tui.records.listing import RecordListScreen
 from tui.text import literal
 
@@ -20,13 +20,15 @@ class HistoryScreen(RecordListScreen):
 
     HELP = (
         "This student's interventions and Take a Breaks since the school year began, newest "
-        "first. Enter opens an intervention to edit, change its level, void it or see its audit "
-        "trail."
+        "first, each saying where it is (kept on this device, waiting to sync, at the district, "
+        "refused, withdrawn). Enter opens one: an intervention to edit, change its level or void "
+        "it; a Take a Break to see its times and reflection or void it."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="history.back", tooltip="Back to the students"),
     ]
     LIST_NAME = "history"
+    SHOW_STUDENT = False
 
     def __init__(self, student: Student) -> None:
         super().__init__()
@@ -47,5 +49,5 @@ class HistoryScreen(RecordListScreen):
             literal(student_name(self.student), "bold"),
             f"{iep}, school year {self.classlog.store.school_year().label}: "
             f"{levels.count(1)} at Level 1, {levels.count(2)} at Level 2, "
-            f"{len(tabs)} Take a Breaks ({tab_minutes:.0f} min)",
+            f"{counted(len(tabs), 'break')} ({tab_minutes:.0f} min)",
         )

@@ -7,7 +7,7 @@ a follow-up done.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,34 +18,71 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, FollowUp, Incident
+from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action, FollowUp, Incident
+from schema.places import Place, RecordPlace, RecordRef, record_places
 from schema.store import IncidentChanges, StoreError
 from tui.appref import classlog_of
-from tui.formatting import action_words, day_and_clock, follow_up_words, level_words
+from tui.formatting import (
+    action_words,
+    day_and_clock,
+    follow_up_words,
+    level_words,
+    place_words,
+)
+from tui.records.audit import audit_sentence
 from tui.text import literal, one_line
 
 if TYPE_CHECKING:
+    from schema.store import DeviceStore
     from tui.app import ClasslogApp
 
-CHANGE_WIDTH = 40
+
+def place_of_incident(store: DeviceStore, incident: Incident) -> RecordPlace:
+    ref = RecordRef(incident.id, incident.level, incident.device_id == store.device_id)
+    return record_places(store.connection, "incident", [ref])[incident.id]
 
 
-def _short(value: Any) -> str:
-    text = one_line(value if isinstance(value, str) else repr(value))
-    return (
-        text if len(text) <= CHANGE_WIDTH else text[: CHANGE_WIDTH - 1] + "\N{HORIZONTAL ELLIPSIS}"
-    )
+def place_explanation(place: Place) -> list[str]:
+    """What the place means for the teacher, when it is not obvious."""
+    if place is Place.DEVICE_ONLY:
+        return ["A Level 1 record never leaves this device."]
+    if place in (Place.WITHDRAWN, Place.WITHDRAWING):
+        return [
+            "It reached the district as Level 2 and was changed to Level 1: the district keeps "
+            "none of its content, only a note that a record was withdrawn. It stays on this "
+            "device."
+        ]
+    if place is Place.WAITING:
+        return ["It is saved here and goes to the district at the next sync."]
+    if place in (Place.REFUSED, Place.NOT_SENT, Place.WITHDRAWAL_REFUSED):
+        return ["It is kept here; ctrl+l on the home screen lists everything refused."]
+    return []
 
 
-def change_words(changes: dict[str, Any]) -> str:
-    """An audit row's changes in words: 'level 2 -> 1; note "" -> "..."'."""
-    parts = []
-    for name, value in changes.items():
-        if isinstance(value, list) and len(value) == 2:
-            parts.append(f"{name} {_short(value[0])} \N{RIGHTWARDS ARROW} {_short(value[1])}")
-        else:
-            parts.append(f"{name} {_short(value)}")
-    return "; ".join(parts)
+def level_change_words(target: int, place: RecordPlace, dropped: list[Action]) -> str:
+    """What changing the level will really do, from where the record is now."""
+    if target == 2:
+        return "A Level 2 record goes to the district at the next sync, with its follow-ups."
+    if place.place is Place.AT_DISTRICT:
+        words = (
+            "This record has reached the district. As Level 1 it is withdrawn from there at the "
+            "next sync (the district keeps only a note that a record was withdrawn, none of its "
+            "content) and stays on this device only."
+        )
+    elif place.may_have_left:
+        words = (
+            "This record may have reached the district. As Level 1 it is withdrawn from there at "
+            "the next sync (the district keeps only a note that a record was withdrawn, none of "
+            "its content) and stays on this device only."
+        )
+    else:
+        words = "It has not left this device: as Level 1 it stays on this device only."
+    if dropped:
+        words += " These Level 2 actions will be taken off it: " + ", ".join(
+            ACTION_LABELS[action] for action in dropped
+        )
+        words += "."
+    return words
 
 
 class RecordScreen(Screen[None]):
@@ -82,6 +119,7 @@ class RecordScreen(Screen[None]):
         super().__init__()
         self.incident_id = incident_id
         self.incident: Incident | None = None
+        self.place = RecordPlace(Place.WAITING)
         self.follow_ups: list[FollowUp] = []
 
     @property
@@ -92,7 +130,7 @@ class RecordScreen(Screen[None]):
         yield Static(id="record-title", markup=False)
         with VerticalScroll(id="record-body"):
             yield Static(id="record-details", markup=False)
-            yield Static(Content.styled("Follow-ups (R6)", "bold"), classes="heading")
+            yield Static(Content.styled("Follow-ups", "bold"), classes="heading")
             yield OptionList(id="record-follow-ups", markup=False)
             yield Static(Content.styled("Audit trail", "bold"), classes="heading")
             yield Static(id="record-audit", markup=False)
@@ -133,7 +171,11 @@ class RecordScreen(Screen[None]):
                 (state, "bold reverse"),
             )
         )
-        lines: list[Content] = []
+        self.place = place_of_incident(store, incident)
+        lines: list[Content] = [
+            Content.assemble(("Where: ", "bold"), (place_words(self.place), "bold")),
+            *(Content(line) for line in place_explanation(self.place.place)),
+        ]
         try:
             entry = store.grid_entry(store.student(incident.student_id), incident.behavior_code)
             lines.append(Content(f"Behavior: {one_line(entry.behavior)}"))
@@ -154,10 +196,13 @@ class RecordScreen(Screen[None]):
                     ("peer without a disability", safeguards.peer_without_disability),
                 )
             )
-            lines.append(Content(f"ISS safeguards (R7): {answers}"))
+            lines.append(Content(f"ISS safeguards: {answers}"))
         if incident.iss_recorded_as_removal:
             lines.append(
-                Content("ISS recorded as a removal from class: the R7 safeguards were not all met.")
+                Content(
+                    "ISS recorded as a removal from class: the three safeguards for a student "
+                    "with an IEP were not all met."
+                )
             )
         for label, value in (
             ("Location", incident.location),
@@ -171,7 +216,7 @@ class RecordScreen(Screen[None]):
         if incident.progression_bypassed:
             lines.append(
                 Content.assemble(
-                    "Progression bypassed (R5). Reason: ",
+                    "Went a level higher before an intervention was on record. Reason: ",
                     literal(incident.bypass_reason or "none given"),
                 )
             )
@@ -184,8 +229,6 @@ class RecordScreen(Screen[None]):
                     literal(incident.void_reason or ""),
                 )
             )
-        if incident.level == 1:
-            lines.append(Content("Level 1: this record never leaves this device."))
         self.query_one("#record-details", Static).update(Content("\n").join(lines))
         self._show_follow_ups()
         self._show_audit()
@@ -222,31 +265,34 @@ class RecordScreen(Screen[None]):
         store = self.classlog.store
         zone = store.timezone
         rows = store.audit_for(self.incident_id)
-        for follow_up in self.follow_ups:
+        follow_up_names = {}
+        for follow_up in store.follow_ups_for(self.incident_id):
+            follow_up_names[follow_up.id] = follow_up_words(follow_up.kind)
             rows.extend(store.audit_for(follow_up.id))
         rows.sort(key=lambda row: row["id"])
-        staff_names: dict[str, str] = {}
-        lines = []
-        for row in rows:
-            staff_id = row["staff_id"] or ""
-            if staff_id not in staff_names:
-                staff = store.staff_member(staff_id) if staff_id else None
-                staff_names[staff_id] = one_line(staff.display_name) if staff else staff_id or "?"
-            at = day_and_clock(datetime.fromisoformat(row["at"]), zone)
-            what = "follow-up " + row["action"] if row["entity"] == "follow_up" else row["action"]
-            lines.append(
-                Content.assemble(
-                    f"{at}  ",
-                    (what, "bold"),
-                    "  ",
-                    literal(change_words(row["changes"])),
-                    "  by ",
-                    literal(staff_names[staff_id]),
-                )
+        lines = [
+            Content.assemble(
+                (f"{day_and_clock(datetime.fromisoformat(row['at']), zone)}  ", "bold"),
+                literal(
+                    audit_sentence(
+                        row,
+                        self._staff_name(row["staff_id"]),
+                        zone,
+                        follow_up_names.get(row["entity_id"]),
+                    )
+                ),
             )
+            for row in rows
+        ]
         self.query_one("#record-audit", Static).update(
             Content("\n").join(lines) if lines else Content("(no entries)")
         )
+
+    def _staff_name(self, staff_id: str | None) -> str | None:
+        if not staff_id:
+            return None
+        staff = self.classlog.store.staff_member(staff_id)
+        return one_line(staff.display_name) if staff is not None else staff_id
 
     # -- acting -----------------------------------------------------------------------------
 
@@ -268,19 +314,7 @@ class RecordScreen(Screen[None]):
             return
         target = 2 if incident.level == 1 else 1
         dropped = [a for a in incident.actions if a in LEVEL_2_ONLY_ACTIONS] if target == 1 else []
-        if target == 1:
-            explanation = (
-                "A Level 1 record stays on this device only: it is withdrawn from sync."
-                + (
-                    " These Level 2 actions will be taken off it: "
-                    + ", ".join(ACTION_LABELS[action] for action in dropped)
-                    + "."
-                    if dropped
-                    else ""
-                )
-            )
-        else:
-            explanation = "A Level 2 record syncs to the district (with its follow-ups)."
+        explanation = level_change_words(target, self.place, dropped)
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(f"Change this record to {level_words(target)}?", explanation)
         )

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from schema.models import Incident, TabEvent
-from tui.formatting import clock_text
+from tui.formatting import clock_text, counted
 from tui.records.listing import RecordListScreen
 
 
@@ -18,9 +18,11 @@ class TodayScreen(RecordListScreen):
     """Today's records, newest first; Enter opens one to edit, change its level or void it."""
 
     HELP = (
-        "Today's interventions and Take a Breaks, newest first. Enter opens an intervention: "
-        "there you can edit it, change Level 1 <-> 2, void it with a reason, mark follow-ups "
-        "done and see its audit trail. Voided records stay, struck through and marked VOIDED."
+        "Today's interventions and Take a Breaks, newest first, each saying where it is (kept on "
+        "this device, waiting to sync, at the district, refused, withdrawn). Enter opens one: "
+        "an intervention to edit, change between Level 1 and 2, void with a reason, mark "
+        "follow-ups done and read its history of changes; a Take a Break to see its times and "
+        "reflection, or void it. Voided records stay, struck through and marked VOIDED."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="today.back", tooltip="Back to the students"),
@@ -39,7 +41,7 @@ class TodayScreen(RecordListScreen):
         day = self.classlog.store.local_today().strftime("%A %B %d")
         return Content.assemble(
             (f"Today's log, {day}: ", "bold"),
-            f"{len(live)} intervention{'' if len(live) == 1 else 's'}",
+            counted(len(live), "intervention"),
             f" ({len(incidents) - len(live)} voided)" if len(live) < len(incidents) else "",
-            f", {len(tabs)} Take a Break{'' if len(tabs) == 1 else 's'}",
+            f", {counted(len(tabs), 'break')}",
         )

@@ -45,6 +45,8 @@ class TabStart:
 class TabStop:
     returned_ready: bool
     reflection: str | None
+    void: bool = False
+    """Started by mistake: void it (with a reason) instead of ending it."""
 
 
 def _classlog(screen: DOMNode) -> ClasslogApp:
@@ -140,11 +142,19 @@ class TabStopScreen(ModalScreen[TabStop | None]):
     AUTO_FOCUS = ""
     HELP = (
         "y: the student returned ready; n: not ready. For TAB Out and Back you can then type "
-        "the reflection and press Enter. Esc cancels (the break keeps running)."
+        "the reflection and press Enter. v voids a break started by mistake (you give a "
+        "reason). Esc cancels (the break keeps running)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "ready(True)", "Returned ready", id="tab_stop.ready"),
         Binding("n", "ready(False)", "Not ready", id="tab_stop.not_ready"),
+        Binding(
+            "v",
+            "void",
+            "Void (mistake)",
+            id="tab_stop.void",
+            tooltip="Started by mistake: void this break with a reason (it no longer counts)",
+        ),
         Binding(
             "escape", "cancel", "Cancel", id="tab_stop.cancel", tooltip="The break keeps running"
         ),
@@ -193,9 +203,12 @@ class TabStopScreen(ModalScreen[TabStop | None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "ready":
+        if action in {"ready", "void"}:
             return self.ready is None
         return True
+
+    def action_void(self) -> None:
+        self.dismiss(TabStop(returned_ready=False, reflection=None, void=True))
 
     def action_ready(self, ready: bool) -> None:
         if self.tab.kind is not TabKind.OUT_AND_BACK:
