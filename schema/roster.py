@@ -29,6 +29,13 @@ ProgressCallback = Callable[[str, int], None]
 
 PROGRESS_EVERY_ROWS = 1000
 MAX_FILE_BYTES = 2 * 1024**3
+MAX_MEMBER_BYTES = 1024**3
+"""The most one zip member may inflate to, counted while inflating (headers can lie)."""
+MAX_COMPRESSION_RATIO = 100
+"""Inflated bytes per stored byte beyond which a zip member is a bomb, not a roster file (real
+CSV deflates about 5 to 20 times); members under ``RATIO_FREE_BYTES`` are not held to it."""
+RATIO_FREE_BYTES = 1024**2
+ZIP_READ_CHUNK = 1024**2
 _SHOWN_VALUE_MAX_CHARS = 60
 
 MANIFEST = "manifest.csv"
@@ -265,18 +272,43 @@ class _ZipSource(_Source):
         super().__init__(names)
 
     def read_bytes(self, name: str) -> bytes:
-        member = self.names[name.lower()]
-        if self.archive.getinfo(member).file_size > MAX_FILE_BYTES:
-            raise RosterError(name, None, None, "file is too large to be a roster file")
+        """The member inflated a chunk at a time, refused as soon as it grows past the size
+        cap or the compression-ratio cap, so a zip bomb never takes more than a cap's worth of
+        memory."""
+        member = self.archive.getinfo(self.names[name.lower()])
+        size_cap = MAX_MEMBER_BYTES
+        ratio_cap = max(RATIO_FREE_BYTES, member.compress_size * MAX_COMPRESSION_RATIO)
+        if member.file_size > size_cap:
+            raise RosterError(name, None, None, _too_large(size_cap))
+        chunks: list[bytes] = []
+        inflated = 0
         try:
-            return self.archive.read(member)
+            with self.archive.open(member) as stream:
+                while chunk := stream.read(ZIP_READ_CHUNK):
+                    inflated += len(chunk)
+                    if inflated > size_cap:
+                        raise RosterError(name, None, None, _too_large(size_cap))
+                    if inflated > ratio_cap:
+                        raise RosterError(
+                            name,
+                            None,
+                            None,
+                            f"file inflates more than {MAX_COMPRESSION_RATIO} times its"
+                            " compressed size (compression ratio): not a roster file",
+                        )
+                    chunks.append(chunk)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
             raise RosterError(
                 name, None, None, f"file cannot be read from the zip ({error})"
             ) from error
+        return b"".join(chunks)
 
     def close(self) -> None:
         self.archive.close()
+
+
+def _too_large(cap: int) -> str:
+    return f"file is larger than {cap // 1024**2} MB: too large to be a roster file"
 
 
 def _roster_folder(members: Iterable[PurePosixPath]) -> PurePosixPath:
@@ -775,12 +807,18 @@ class _Reader:
             raise RosterError(name, None, None, "file is missing from the roster")
         data = self.source.read_bytes(name)
         try:
-            return data.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            line, column = _locate_bad_bytes(data, error.start)
+            line, column = _locate(data.decode("utf-8-sig", errors="surrogateescape"), _bad_byte)
             raise RosterError(
                 name, line, column, "text is not UTF-8 (save or export the file as UTF-8)"
             ) from error
+        if "\x00" in text:
+            line, column = _locate(text, lambda char: char == "\x00")
+            raise RosterError(
+                name, line, column, "text holds a NUL character (a zero byte): not a CSV file"
+            )
+        return text
 
     def _header(self, name: str) -> dict[str, int]:
         return _Table(name, self._text(name), None).columns
@@ -997,10 +1035,14 @@ def _date(table: _Table, line: int, row: list[str], column: str) -> date | None:
     raise RosterError(table.name, line, column, f"{_shown(raw)} is not a date (YYYY-MM-DD)")
 
 
-def _locate_bad_bytes(data: bytes, position: int) -> tuple[int | None, str | None]:
-    """The line and column holding the first byte that is not UTF-8, found by re-reading the
-    file with the bad bytes escaped (they become lone surrogates no real text contains)."""
-    text = data.decode("utf-8-sig", errors="surrogateescape")
+def _bad_byte(char: str) -> bool:
+    """A byte that was not UTF-8, escaped by ``surrogateescape`` as a lone surrogate."""
+    return "\udc80" <= char <= "\udcff"
+
+
+def _locate(text: str, wrong: Callable[[str], bool]) -> tuple[int | None, str | None]:
+    """The line and column (by header name) of the first cell holding a ``wrong`` character,
+    found by re-reading the file as CSV; the line alone when the file does not parse."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] = []
     previous_line = 0
@@ -1011,9 +1053,10 @@ def _locate_bad_bytes(data: bytes, position: int) -> tuple[int | None, str | Non
             if not header:
                 header = [cell.strip() for cell in row]
             for index, cell in enumerate(row):
-                if any("\udc80" <= char <= "\udcff" for char in cell):
+                if any(wrong(char) for char in cell):
                     column = header[index] if line > 1 and index < len(header) else None
                     return line, column
     except csv.Error:
         pass
-    return data.count(b"\n", 0, position) + 1, None
+    position = next((index for index, char in enumerate(text) if wrong(char)), len(text))
+    return text.count("\n", 0, position) + 1, None
