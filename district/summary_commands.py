@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -48,7 +51,28 @@ def _open(args: argparse.Namespace) -> Engine:
 
 
 def add_commands(commands: Any) -> None:
-    """Add `calendar` and `suppression` to `classlog district`."""
+    """Add `summary`, `calendar` and `suppression` to `classlog district`."""
+    summary = commands.add_parser(
+        "summary",
+        help="an administrators' summary: " + ", ".join(REPORT_CHOICES),
+        description="Print one summary for the district or a school (default: the current "
+        "school year). Small cells are suppressed (see `classlog district suppression`).",
+    )
+    summary.add_argument("report", choices=REPORT_CHOICES, metavar="REPORT",
+                         help="one of " + ", ".join(REPORT_CHOICES))  # fmt: skip
+    summary.add_argument("--school", metavar="SOURCEDID", help="one school (default: district)")
+    summary.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
+    summary.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    summary.add_argument("--grade", metavar="GRADE", help="students in this grade when logged")
+    summary.add_argument("--level", type=int, metavar="N", help="one level (2 or above)")
+    summary.add_argument(
+        "--group", metavar="DIM:VALUE", help="a student group: race:..., sex:..., iep:yes, grade:07"
+    )
+    summary.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    summary.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    _add_db(summary)
+    summary.set_defaults(handler=summary_command)
+
     calendar = commands.add_parser(
         "calendar",
         help="show or change the school calendar (non-school dates, time zone)",
@@ -114,6 +138,64 @@ def _one_line(error: Exception) -> str:
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         return f"{where}: {message}" if where else message
     return str(error)
+
+
+def summary_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from district.summaries import FilterError, run_report
+    from district.summaries.render import report_csv, report_table
+    from schema.summaries import SummaryFilters
+
+    try:
+        filters = SummaryFilters(
+            school_id=args.school,
+            date_from=_date(args.date_from, "--from") if args.date_from else None,
+            date_to=_date(args.date_to, "--to") if args.date_to else None,
+            grade=args.grade,
+            level=args.level,
+            group=args.group,
+        )
+    except ValidationError as error:
+        _fail(_option_names(_one_line(error)))
+    engine = _open(args)
+    try:
+        report = run_report(engine, args.report, filters)
+    except FilterError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        text = report.model_dump_json(indent=1) + "\n"
+    elif args.format == "csv":
+        text = report_csv(report)
+    else:
+        text = report_table(report)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as output:
+            os.chmod(args.out, 0o600)
+            output.write(text)
+    except OSError as error:
+        _fail(f"cannot write {args.out}: {error.strerror}")
+    return 0
+
+
+def _option_names(message: str) -> str:
+    """A filter's field name as the option the user typed."""
+    for field, option in (
+        ("school_id", "--school"),
+        ("date_from", "--from"),
+        ("date_to", "--to"),
+        ("grade", "--grade"),
+        ("level", "--level"),
+        ("group", "--group"),
+    ):
+        if message.startswith(field + ":"):
+            return option + message.removeprefix(field)
+    return message.replace("from (", "--from (").replace("to (", "--to (")
 
 
 def calendar_command(args: argparse.Namespace) -> int:

@@ -98,6 +98,26 @@ PROBES: dict[str, tuple[Probe, dict[str, int]]] = {
         lambda http, c: http.get("/v1/admin/config", headers=c.headers),
         {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
     ),
+    "GET /v1/summaries/big5 (own scope)": (
+        lambda http, c: http.get("/v1/summaries/big5", headers=c.headers),
+        {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
+    ),
+    "GET /v1/summaries/equity (other school)": (
+        lambda http, c: http.get(
+            "/v1/summaries/equity", params={"school": SCHOOL_2}, headers=c.headers
+        ),
+        {"classroom": 403, "mobile": 403, "admin": 403, "district_admin": 200},
+    ),
+    "GET /v1/summaries/records (own scope)": (
+        lambda http, c: http.get("/v1/summaries/records", headers=c.headers),
+        {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
+    ),
+    "GET /v1/summaries/records (other school)": (
+        lambda http, c: http.get(
+            "/v1/summaries/records", params={"school": SCHOOL_2}, headers=c.headers
+        ),
+        {"classroom": 403, "mobile": 403, "admin": 403, "district_admin": 200},
+    ),
     "GET /v1/summaries/config": (
         lambda http, c: http.get("/v1/summaries/config", headers=c.headers),
         {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},

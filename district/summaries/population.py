@@ -1,0 +1,129 @@
+"""The students a report covers (the denominators of R8's ratios), with the groups each belongs
+to. Read from the roster and the server-only demographics; kept in memory per database until the
+roster changes (the change counter's roster row moves with every roster or config write)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from district import tables
+from district.db import current_cursors
+from schema.summaries import Dimension, race_category, sex_group
+
+
+@dataclass(frozen=True, slots=True)
+class StudentInfo:
+    id: str
+    name: str
+    school_id: str | None
+    grade: str
+    iep: bool
+    race: str
+    sex: str
+    on_roster: bool
+    """Not deleted from the roster."""
+
+    def group(self, dimension: Dimension) -> str:
+        if dimension == "race":
+            return self.race
+        if dimension == "sex":
+            return self.sex
+        if dimension == "iep":
+            return "yes" if self.iep else "no"
+        return self.grade or "not_reported"
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[int, dict[str, StudentInfo]]] = {}
+
+
+def _read_all(connection: Connection) -> dict[str, StudentInfo]:
+    students, demographics = tables.students, tables.demographics
+    query = sa.select(
+        students.c.sourced_id,
+        students.c.given_name,
+        students.c.family_name,
+        students.c.school_id,
+        students.c.grade,
+        students.c.iep,
+        students.c.deleted,
+        demographics.c.sex,
+        demographics.c.race,
+        demographics.c.hispanic_or_latino,
+    ).select_from(
+        students.outerjoin(demographics, demographics.c.student_id == students.c.sourced_id)
+    )
+    found: dict[str, StudentInfo] = {}
+    for row in connection.execute(query):
+        found[row.sourced_id] = StudentInfo(
+            id=row.sourced_id,
+            name=f"{row.given_name} {row.family_name}".strip(),
+            school_id=row.school_id,
+            grade=row.grade or "",
+            iep=bool(row.iep),
+            race=race_category(row.race, row.hispanic_or_latino),
+            sex=sex_group(row.sex),
+            on_roster=not row.deleted,
+        )
+    return found
+
+
+def all_students(connection: Connection) -> dict[str, StudentInfo]:
+    """Every student the server knows, by id (cached until the roster changes)."""
+    key = str(connection.engine.url)
+    roster_cursor = current_cursors(connection)[1]
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == roster_cursor:
+            return cached[1]
+    found = _read_all(connection)
+    with _cache_lock:
+        _cache[key] = (roster_cursor, found)
+    return found
+
+
+def unknown_student(student_id: str) -> StudentInfo:
+    """A student named by a record but not on the roster (counted, grouped as not reported)."""
+    return StudentInfo(
+        id=student_id,
+        name=student_id,
+        school_id=None,
+        grade="",
+        iep=False,
+        race="not_reported",
+        sex="not_reported",
+        on_roster=False,
+    )
+
+
+def enrolled(
+    connection: Connection,
+    school_id: str | None,
+    grade: str | None,
+    group: tuple[Dimension, str] | None,
+    with_records: Iterable[str],
+) -> dict[str, StudentInfo]:
+    """The students enrolled in the scope during the period: those on the roster of the school
+    (or district) now, in the grade and group, plus every student a counted record names (so
+    each numerator is part of its denominator even after a student moved or left)."""
+    everyone = all_students(connection)
+    chosen: dict[str, StudentInfo] = {}
+    for student in everyone.values():
+        if not student.on_roster:
+            continue
+        if school_id is not None and student.school_id != school_id:
+            continue
+        if grade is not None and student.grade != grade:
+            continue
+        if group is not None and student.group(group[0]) != group[1]:
+            continue
+        chosen[student.id] = student
+    for student_id in with_records:
+        if student_id not in chosen:
+            chosen[student_id] = everyone.get(student_id) or unknown_student(student_id)
+    return chosen

@@ -1,0 +1,765 @@
+"""The six reports of DESIGN section 6b, as plain indexed SQL over the typed tables.
+
+Each function takes a resolved :class:`~district.summaries.context.Context` and returns its rows,
+the notes a reader needs, and the suppression it applied. Counting rules come from the typed
+columns the server derives on write with ``schema.counting`` (``is_iss``, ``is_removal``): a Take
+a Break lives in its own table and is never read as an ISS, a removal or an exclusion (R3).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from district import tables
+from district.summaries.context import (
+    Context,
+    behavior_names,
+    incident_conditions,
+    tab_conditions,
+)
+from district.summaries.dialect import as_int, days_between
+from district.summaries.population import StudentInfo, enrolled
+from district.summaries.suppression import Reason, Thresholds, suppress_table
+from schema.summaries import (
+    DIMENSIONS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    RACE_CATEGORIES,
+    Dimension,
+    Outcome,
+    ReportName,
+    Row,
+    Suppression,
+)
+
+TOP_STUDENTS = 50
+TOP_REPEATS = 100
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NOT_RECORDED = "Not recorded"
+OFFICE_REFERRALS_NOTE = (
+    "Office referrals are not recorded by classlog yet: no office referral figures are shown "
+    "(none are counted as zero)."
+)
+INTERVENTIONS_NOTE = (
+    "Interventions are not recorded by classlog yet: repeats are shown without whether an "
+    "intervention came between them."
+)
+TAB_OUT_KINDS = ("out", "out_and_back")
+PRIVATE_GROUPS = ("race", "sex")
+
+
+@dataclass
+class Built:
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+    suppression: Suppression | None = None
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 2) if whole else None
+
+
+def _count(
+    context: Context, column: Any, conditions: list[sa.ColumnElement[bool]]
+) -> dict[Any, int]:
+    table = column.table
+    query = (
+        sa.select(column, sa.func.count()).select_from(table).where(*conditions).group_by(column)
+    )
+    return {key: int(count) for key, count in context.connection.execute(query)}
+
+
+def _private_group(context: Context) -> bool:
+    """Whether the filters select students by a demographic the devices never hold: then no
+    report lists single students (their listing would reveal each one's race or sex)."""
+    return context.filters.group_dimension in PRIVATE_GROUPS
+
+
+def _group_filter(context: Context) -> tuple[Dimension, str] | None:
+    dimension, value = context.filters.group_dimension, context.filters.group_value
+    return (dimension, value) if dimension is not None and value is not None else None
+
+
+def _population(context: Context, with_records: Iterable[str]) -> dict[str, StudentInfo]:
+    return enrolled(
+        context.connection,
+        context.school_id,
+        context.filters.grade,
+        _group_filter(context),
+        with_records,
+    )
+
+
+def _small_group(context: Context, population: Mapping[str, StudentInfo]) -> list[str]:
+    """A note when a group filter leaves too few students to show anything (R8)."""
+    thresholds = context.config.suppression
+    if context.filters.group is not None and len(population) < thresholds.min_denominator:
+        return [
+            f"The group {context.filters.group} has fewer than {thresholds.min_denominator} "
+            "students enrolled in this scope: nothing is shown for it."
+        ]
+    return []
+
+
+def _months(first: date, last: date) -> list[tuple[date, date]]:
+    spans: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        end = min(last, following - timedelta(days=1))
+        spans.append((start, end))
+        start = following
+    return spans
+
+
+def big5(context: Context) -> Built:
+    table = tables.incidents
+    conditions = incident_conditions(context)
+    by_day = _count(context, table.c.local_date, conditions)
+    by_student = _count(context, table.c.student_id, conditions)
+    population = _population(context, by_student)
+    notes = [OFFICE_REFERRALS_NOTE]
+    small = _small_group(context, population)
+    if small:
+        return Built([], notes + small)
+    calendar = context.config.calendar
+    total = sum(by_day.values())
+    school_days = calendar.school_days(context.first, context.last)
+    rows: list[Row] = [
+        {
+            "section": "total",
+            "key": "all",
+            "label": "All Level 2 incidents",
+            "incidents": total,
+            "school_days": school_days,
+            "per_school_day": _ratio(total, school_days),
+            "students": len(population),
+        }
+    ]
+    for start, end in _months(context.first, context.last):
+        count = sum(value for day, value in by_day.items() if start <= day <= end)
+        days = calendar.school_days(start, end)
+        rows.append(
+            {
+                "section": "month",
+                "key": f"{start:%Y-%m}",
+                "label": f"{start:%B %Y}",
+                "incidents": count,
+                "school_days": days,
+                "per_school_day": _ratio(count, days),
+            }
+        )
+    names = behavior_names(context.connection)
+    by_behavior = _count(context, table.c.behavior_code, conditions)
+    for code, count in sorted(by_behavior.items(), key=lambda item: (-item[1], str(item[0]))):
+        rows.append(
+            {
+                "section": "behavior",
+                "key": code,
+                "label": names.get(code, code),
+                "incidents": count,
+                "share": _share(count, total),
+            }
+        )
+    by_location = _count(context, table.c.location, conditions)
+    for place, count in sorted(by_location.items(), key=lambda item: (-item[1], str(item[0]))):
+        rows.append(
+            {
+                "section": "location",
+                "key": place or "",
+                "label": place or NOT_RECORDED,
+                "incidents": count,
+                "share": _share(count, total),
+            }
+        )
+    by_hour = _count(context, table.c.local_hour, conditions)
+    rows.extend(
+        {
+            "section": "hour",
+            "key": f"{hour:02d}",
+            "label": f"{hour:02d}:00-{hour:02d}:59",
+            "incidents": by_hour[hour],
+            "share": _share(by_hour[hour], total),
+        }
+        for hour in sorted(hour for hour in by_hour if hour is not None)
+    )
+    per_weekday: Counter[int] = Counter()
+    for day, count in by_day.items():
+        per_weekday[day.weekday()] += count
+    weekday_days: Counter[int] = Counter()
+    day = context.first
+    closed = set(calendar.non_school_dates)
+    while day <= context.last:
+        if day.weekday() < 5 and day not in closed:
+            weekday_days[day.weekday()] += 1
+        day += timedelta(days=1)
+    for weekday in range(7):
+        if weekday >= 5 and not per_weekday[weekday]:
+            continue
+        rows.append(
+            {
+                "section": "weekday",
+                "key": str(weekday),
+                "label": WEEKDAYS[weekday],
+                "incidents": per_weekday[weekday],
+                "school_days": weekday_days[weekday],
+                "per_school_day": _ratio(per_weekday[weekday], weekday_days[weekday]),
+            }
+        )
+    tiers = Counter(
+        "0-1" if count <= 1 else "2-5" if count <= 5 else "6+"
+        for count in (by_student.get(student, 0) for student in population)
+    )
+    rows.extend(
+        {
+            "section": "tier",
+            "key": tier,
+            "label": f"Students with {tier} incidents",
+            "students": tiers[tier],
+            "share": _share(tiers[tier], len(population)),
+        }
+        for tier in ("0-1", "2-5", "6+")
+    )
+    if _private_group(context):
+        notes.append("Single students are not listed when the report is filtered by race or sex.")
+    else:
+        ranked = sorted(by_student.items(), key=lambda item: (-item[1], item[0]))
+        for student_id, count in ranked[:TOP_STUDENTS]:
+            rows.append(
+                {
+                    "section": "student",
+                    "key": student_id,
+                    "label": population[student_id].name,
+                    "incidents": count,
+                    "share": _share(count, total),
+                }
+            )
+        if len(ranked) > TOP_STUDENTS:
+            notes.append(
+                f"By student: the {TOP_STUDENTS} students with the most incidents of "
+                f"{len(ranked)} with any."
+            )
+    return Built(rows, notes)
+
+
+def levels(context: Context) -> Built:
+    table = tables.incidents
+    connection = context.connection
+    conditions = incident_conditions(context)
+    removal = as_int(table.c.is_removal)
+    iss = as_int(table.c.is_iss)
+    totals = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(removal), 0),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((table.c.is_removal.is_(True), table.c.removal_minutes))), 0
+            ),
+            sa.func.coalesce(sa.func.sum(iss), 0),
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case((table.c.is_iss.is_(True), sa.func.coalesce(table.c.iss_days, 1.0)))
+                ),
+                0,
+            ),
+            sa.func.count(sa.case((table.c.is_removal.is_(True), table.c.removal_minutes))),
+        ).where(*conditions)
+    ).one()
+    count, removals, removal_minutes, iss_count, iss_days, timed_removals = totals
+    voided = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(*incident_conditions(context, voided=True))
+    ).scalar_one()
+    withdrawn_where: list[sa.ColumnElement[bool]] = [table.c.tombstone.is_(True)]
+    if context.school_id is not None:
+        withdrawn_where.append(table.c.school_id == context.school_id)
+    withdrawn = connection.execute(
+        sa.select(sa.func.count()).select_from(table).where(*withdrawn_where)
+    ).scalar_one()
+    rows: list[Row] = [
+        {"section": "level2", "key": "incidents", "label": "Level 2 incidents", "value": count,
+         "unit": "incidents"},
+        {"section": "removal", "key": "count", "label": "Removals from class",
+         "value": int(removals), "unit": "removals"},
+        {"section": "removal", "key": "minutes", "label": "Removal time recorded",
+         "value": int(removal_minutes or 0), "unit": "minutes"},
+        {"section": "removal", "key": "timed", "label": "Removals with a duration recorded",
+         "value": int(timed_removals), "unit": "removals"},
+        {"section": "iss", "key": "count", "label": "In-School Suspensions",
+         "value": int(iss_count), "unit": "suspensions"},
+        {"section": "iss", "key": "days", "label": "In-School Suspension days",
+         "value": round(float(iss_days or 0), 2), "unit": "days"},
+        {"section": "voided", "key": "count", "label": "Level 2 records voided (not counted above)",
+         "value": int(voided), "unit": "records"},
+        {"section": "withdrawn", "key": "count",
+         "label": "Records withdrawn by their teacher (content deleted; all dates)",
+         "value": int(withdrawn), "unit": "records"},
+    ]  # fmt: skip
+    notes = [OFFICE_REFERRALS_NOTE]
+    if context.filters.grade or context.filters.group or context.filters.level:
+        notes.append(
+            "Withdrawn records keep no content: their count follows only the school filter."
+        )
+    return Built(rows, notes)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def tab(context: Context) -> Built:
+    table = tables.tab_events
+    connection = context.connection
+    conditions = tab_conditions(context)
+    events: list[Any] = connection.execute(
+        sa.select(
+            table.c.student_id,
+            table.c.kind,
+            table.c.started_by,
+            table.c.returned_ready,
+            table.c.minutes,
+        ).where(*conditions)
+    ).all()  # type: ignore[assignment]
+    notes = ["Take a Break is a support, never discipline: it is not a removal, ISS or exclusion."]
+    if context.filters.level is not None:
+        notes.append("The level filter does not apply to Take a Break.")
+    students = {event.student_id for event in events}
+    population = _population(context, students)
+    small = _small_group(context, population)
+    if small:
+        return Built([], notes + small)
+    rows: list[Row] = []
+
+    def add(section: str, key: str, label: str, chosen: list[Any]) -> None:
+        minutes = [float(event.minutes) for event in chosen if event.minutes is not None]
+        rows.append(
+            {
+                "section": section,
+                "key": key,
+                "label": label,
+                "events": len(chosen),
+                "minutes_total": round(sum(minutes), 1),
+                "minutes_median": _median(minutes),
+                "students": len({event.student_id for event in chosen}),
+                "share": _share(len(chosen), len(events)),
+            }
+        )
+
+    add("total", "all", "All Take a Break events", list(events))
+    kind_labels = {"spot": "In-class spot", "out": "TAB Out", "out_and_back": "TAB Out and Back"}
+    for kind, label in kind_labels.items():
+        add("kind", kind, label, [event for event in events if event.kind == kind])
+    for who in ("student", "teacher"):
+        add("started_by", who, f"Started by the {who}", [e for e in events if e.started_by == who])
+    for key, value, label in (
+        ("yes", True, "Returned ready"),
+        ("no", False, "Did not return ready"),
+        ("", None, NOT_RECORDED),
+    ):
+        add("returned_ready", key, label, [e for e in events if e.returned_ready is value])
+    suppressed, complementary = _tab_groups(context, events, population, rows)
+    if _private_group(context):
+        notes.append("Single students are not listed when the report is filtered by race or sex.")
+    else:
+        out_minutes: dict[str, list[float]] = {}
+        for event in events:
+            student = population[event.student_id]
+            if event.kind in TAB_OUT_KINDS and student.iep:
+                out_minutes.setdefault(student.id, []).append(float(event.minutes or 0))
+        for student_id, minutes in sorted(out_minutes.items(), key=lambda item: -sum(item[1])):
+            rows.append(
+                {
+                    "section": "iep_tab_out",
+                    "key": student_id,
+                    "label": population[student_id].name,
+                    "events": len(minutes),
+                    "minutes_total": round(sum(minutes), 1),
+                }
+            )
+    thresholds = context.config.suppression
+    suppression = Suppression(
+        min_numerator=thresholds.min_numerator,
+        min_denominator=thresholds.min_denominator,
+        applies_to=["group"],
+        suppressed_cells=suppressed,
+        complementary_cells=complementary,
+    )
+    return Built(rows, notes, suppression)
+
+
+def _tab_groups(
+    context: Context, events: list[Any], population: Mapping[str, StudentInfo], rows: list[Row]
+) -> tuple[int, int]:
+    """TAB use by student group (students with a TAB of those enrolled), suppressed like the
+    equity report: a hidden group hides its events and minutes too."""
+    thresholds = context.config.suppression
+    limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
+    by_student: dict[str, list[Any]] = {}
+    for event in events:
+        by_student.setdefault(event.student_id, []).append(event)
+    suppressed = complementary = 0
+    for dimension in DIMENSIONS:
+        members: dict[str, list[StudentInfo]] = {}
+        for student in population.values():
+            members.setdefault(student.group(dimension), []).append(student)
+        groups = sorted(members)
+        enrolled_count = {group: len(members[group]) for group in groups}
+        users = {
+            group: sum(1 for student in members[group] if student.id in by_student)
+            for group in groups
+        }
+        decision = suppress_table(groups, enrolled_count, {"tab": users}, limits)
+        suppressed += decision.cell_count
+        complementary += decision.complementary_count
+        for group in groups:
+            why = decision.reason("tab", group)
+            label = _group_label(dimension, group)
+            if why is not None:
+                rows.append(
+                    {
+                        "section": "group",
+                        "key": f"{dimension}:{group}",
+                        "label": label,
+                        "suppressed": True,
+                        "reason": limits.describe(why),
+                    }
+                )
+                continue
+            chosen = [
+                event for student in members[group] for event in by_student.get(student.id, [])
+            ]
+            minutes = [float(event.minutes) for event in chosen if event.minutes is not None]
+            rows.append(
+                {
+                    "section": "group",
+                    "key": f"{dimension}:{group}",
+                    "label": label,
+                    "events": len(chosen),
+                    "minutes_total": round(sum(minutes), 1),
+                    "students": users[group],
+                    "enrolled": enrolled_count[group],
+                    "share": _share(users[group], enrolled_count[group]),
+                    "suppressed": False,
+                }
+            )
+    return suppressed, complementary
+
+
+def _group_label(dimension: Dimension, group: str) -> str:
+    if dimension == "race":
+        return RACE_CATEGORIES.get(group, group)
+    if dimension == "iep":
+        return "IEP" if group == "yes" else "No IEP"
+    if dimension == "grade":
+        return f"Grade {group}" if group != "not_reported" else "Grade not reported"
+    return "Sex not reported" if group == "not_reported" else f"Sex: {group}"
+
+
+def follow_ups(context: Context) -> Built:
+    table, incidents = tables.follow_ups, tables.incidents
+    connection = context.connection
+    joined = table.join(incidents, incidents.c.id == table.c.incident_id)
+    conditions = [
+        table.c.tombstone.is_(False),
+        table.c.voided_at.is_(None),
+        *incident_conditions(context),
+    ]
+    now = context.now
+    done = table.c.done_at.is_not(None)
+    overdue = sa.and_(table.c.done_at.is_(None), table.c.due_at < now)
+    counts = connection.execute(
+        sa.select(
+            table.c.kind,
+            sa.func.count(),
+            sa.func.count(sa.case((done, 1))),
+            sa.func.count(sa.case((overdue, 1))),
+        )
+        .select_from(joined)
+        .where(*conditions)
+        .group_by(table.c.kind)
+    ).all()
+    elapsed = days_between(connection, table.c.done_at, table.c.created_at)
+    durations: dict[str, list[float]] = {}
+    for kind, days in connection.execute(
+        sa.select(table.c.kind, elapsed).select_from(joined).where(*conditions, done)
+    ):
+        durations.setdefault(kind, []).append(max(float(days), 0.0))
+    labels = {
+        "family_contact": "Contact the family",
+        "corrective_feedback": "Give corrective feedback",
+        "student_version": "Hear the student's version",
+        "repair_plan": "Make a repair-and-reflection plan",
+    }
+    rows: list[Row] = []
+    grand_total = grand_done = grand_overdue = 0
+    every_duration: list[float] = []
+    for kind, total, done_count, overdue_count in sorted(counts, key=lambda row: str(row[0])):
+        grand_total += total
+        grand_done += done_count
+        grand_overdue += overdue_count
+        every_duration += durations.get(kind, [])
+        rows.append(_follow_up_row("kind", kind, labels.get(kind, kind), total, done_count,
+                                   overdue_count, durations.get(kind, [])))  # fmt: skip
+    rows.insert(
+        0,
+        _follow_up_row(
+            "total", "all", "All follow-ups", grand_total, grand_done, grand_overdue, every_duration
+        ),
+    )
+    notes = [
+        "Follow-ups of voided records are closed as no longer needed and not counted.",
+        "Overdue: open past its due date; a follow-up without a due date is never overdue.",
+    ]
+    return Built(rows, notes)
+
+
+def _follow_up_row(
+    section: str, key: str, label: str, total: int, done: int, overdue: int, days: list[float]
+) -> Row:
+    return {
+        "section": section,
+        "key": key,
+        "label": label,
+        "total": total,
+        "open": total - done,
+        "overdue": overdue,
+        "done": done,
+        "completion_rate": _share(done, total),
+        "median_days_to_done": round(statistics.median(days), 2) if days else None,
+    }
+
+
+def progression(context: Context) -> Built:
+    table = tables.incidents
+    connection = context.connection
+    conditions = incident_conditions(context)
+    names = behavior_names(connection)
+    rows: list[Row] = []
+    bypasses = connection.execute(
+        sa.select(table.c.school_id, table.c.behavior_code, sa.func.count())
+        .where(*conditions, table.c.progression_bypassed.is_(True))
+        .group_by(table.c.school_id, table.c.behavior_code)
+    ).all()
+    for school_id, code, count in sorted(bypasses, key=lambda row: (-row[2], row[0] or "", row[1])):
+        rows.append(
+            {
+                "section": "bypass",
+                "key": f"{school_id}/{code}",
+                "label": names.get(code, code),
+                "school_id": school_id,
+                "behavior_code": code,
+                "bypasses": int(count),
+            }
+        )
+    repeats = connection.execute(
+        sa.select(table.c.student_id, table.c.behavior_code, sa.func.count().label("n"))
+        .where(*conditions)
+        .group_by(table.c.student_id, table.c.behavior_code)
+        .having(sa.func.count() >= 2)
+    ).all()
+    students = {row[0] for row in repeats}
+    rows.append(
+        {
+            "section": "repeat_total",
+            "key": "all",
+            "label": "Students with repeated Level 2 incidents for one behavior",
+            "incidents": len(students),
+        }
+    )
+    notes = [INTERVENTIONS_NOTE]
+    if _private_group(context):
+        notes.append("Single students are not listed when the report is filtered by race or sex.")
+    else:
+        population = _population(context, students)
+        ranked = sorted(repeats, key=lambda row: (-row[2], row[0], row[1]))
+        for student_id, code, count in ranked[:TOP_REPEATS]:
+            rows.append(
+                {
+                    "section": "repeat",
+                    "key": f"{student_id}/{code}",
+                    "label": f"{population[student_id].name}: {names.get(code, code)}",
+                    "student_id": student_id,
+                    "behavior_code": code,
+                    "incidents": int(count),
+                }
+            )
+        if len(ranked) > TOP_REPEATS:
+            notes.append(
+                f"Repeats: the {TOP_REPEATS} student-behavior pairs with the most incidents of "
+                f"{len(ranked)}."
+            )
+    if context.first < context.last - timedelta(days=366):
+        notes.append("The period spans more than a school year: repeats are counted across it.")
+    return Built(rows, notes)
+
+
+def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
+    table, tabs = tables.incidents, tables.tab_events
+    connection = context.connection
+    found: dict[Outcome, set[str]] = {"any_level2": set(), "removal": set(), "iss": set()}
+    query = (
+        sa.select(
+            table.c.student_id,
+            sa.func.max(as_int(table.c.is_removal)),
+            sa.func.max(as_int(table.c.is_iss)),
+        )
+        .where(*incident_conditions(context))
+        .group_by(table.c.student_id)
+    )
+    for student_id, removal, iss in connection.execute(query):
+        found["any_level2"].add(student_id)
+        if removal:
+            found["removal"].add(student_id)
+        if iss:
+            found["iss"].add(student_id)
+    tab_query = (
+        sa.select(tabs.c.student_id)
+        .where(*tab_conditions(context), tabs.c.kind.in_(TAB_OUT_KINDS))
+        .distinct()
+    )
+    found["tab_out"] = {row[0] for row in connection.execute(tab_query)}
+    return found
+
+
+def equity(context: Context) -> Built:
+    outcomes = _outcome_students(context)
+    with_any = set().union(*outcomes.values())
+    population = _population(context, with_any)
+    notes = [OFFICE_REFERRALS_NOTE]
+    if context.filters.level is not None:
+        notes.append("The level filter does not apply to TAB Out.")
+    small = _small_group(context, population)
+    thresholds = context.config.suppression
+    limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
+    if small:
+        return Built(
+            [], notes + small, Suppression(**thresholds.model_dump(), applies_to=["equity"])
+        )
+    shown: list[Outcome] = [outcome for outcome in OUTCOMES if outcome in outcomes]
+    rows: list[Row] = []
+    total_enrolled = len(population)
+    totals = {outcome: len(outcomes[outcome]) for outcome in shown}
+    suppressed = complementary = 0
+    hidden_totals: dict[str, Reason] = {}
+    decisions = {}
+    for dimension in DIMENSIONS:
+        members: dict[str, set[str]] = {}
+        for student in population.values():
+            members.setdefault(student.group(dimension), set()).add(student.id)
+        groups = sorted(members)
+        enrolled_count = {group: len(members[group]) for group in groups}
+        numerators: dict[str, dict[str, int]] = {
+            outcome: {group: len(members[group] & outcomes[outcome]) for group in groups}
+            for outcome in shown
+        }
+        decision = suppress_table(groups, enrolled_count, numerators, limits)
+        decisions[dimension] = (groups, enrolled_count, numerators, decision)
+        for outcome, why in decision.hidden_totals.items():
+            hidden_totals.setdefault(outcome, why)
+    for outcome in shown:
+        total_why = hidden_totals.get(outcome)
+        rows.append(
+            _equity_row(outcome, "all", "all", "All students", total_enrolled, totals[outcome],
+                        total_enrolled, totals[outcome],
+                        limits.describe(total_why) if total_why else None)
+        )  # fmt: skip
+        for dimension in DIMENSIONS:
+            groups, enrolled_count, numerators, decision = decisions[dimension]
+            for group in groups:
+                cell_why = decision.reason(outcome, group)
+                if cell_why is None and total_why is not None:
+                    cell_why = "complementary"
+                rows.append(
+                    _equity_row(outcome, dimension, group, _group_label(dimension, group),
+                                enrolled_count[group], numerators[outcome][group],
+                                total_enrolled, totals[outcome],
+                                limits.describe(cell_why) if cell_why else None)
+                )  # fmt: skip
+    for row in rows:
+        if row["suppressed"]:
+            suppressed += 1
+            if row["reason"] == limits.describe("complementary"):
+                complementary += 1
+    suppression = Suppression(
+        min_numerator=thresholds.min_numerator,
+        min_denominator=thresholds.min_denominator,
+        applies_to=["equity"],
+        suppressed_cells=suppressed,
+        complementary_cells=complementary,
+    )
+    notes.append(
+        "Risk: students with the outcome / students enrolled. Risk ratio: the group's risk / "
+        "the risk of all other students. Composition: the group's share of students with the "
+        "outcome beside its share of enrollment."
+    )
+    return Built(rows, notes, suppression)
+
+
+def _equity_row(
+    outcome: Outcome,
+    dimension: str,
+    group: str,
+    label: str,
+    enrolled_count: int,
+    with_outcome: int,
+    total_enrolled: int,
+    total_with: int,
+    reason: str | None,
+) -> Row:
+    base: Row = {
+        "section": "equity",
+        "outcome": outcome,
+        "dimension": dimension,
+        "group": group,
+        "label": f"{OUTCOME_LABELS[outcome]}: {label}",
+    }
+    if reason is not None:
+        return base | {
+            "enrolled": None,
+            "with_outcome": None,
+            "risk": None,
+            "risk_ratio": None,
+            "composition_outcome": None,
+            "composition_enrolled": None,
+            "suppressed": True,
+            "reason": reason,
+        }
+    risk = with_outcome / enrolled_count if enrolled_count else None
+    others_enrolled = total_enrolled - enrolled_count
+    others_with = total_with - with_outcome
+    others_risk = others_with / others_enrolled if others_enrolled else None
+    ratio = None
+    if dimension != "all" and risk is not None and others_risk:
+        ratio = round(risk / others_risk, 2)
+    return base | {
+        "enrolled": enrolled_count,
+        "with_outcome": with_outcome,
+        "risk": round(risk, 4) if risk is not None else None,
+        "risk_ratio": ratio,
+        "composition_outcome": _share(with_outcome, total_with),
+        "composition_enrolled": _share(enrolled_count, total_enrolled),
+        "suppressed": False,
+        "reason": None,
+    }
+
+
+REPORT_BUILDERS: dict[ReportName, Callable[[Context], Built]] = {
+    "big5": big5,
+    "levels": levels,
+    "tab": tab,
+    "follow-ups": follow_ups,
+    "progression": progression,
+    "equity": equity,
+}

@@ -1,0 +1,144 @@
+"""Benchmark the administrators' summaries and print a Markdown section (DESIGN section 9: every
+summary over 1,000,000 incidents, school and district scope, SQLite and PostgreSQL, p95 at most
+150 ms).
+
+A synthetic district (scripts/make_district.py: a school year of Level 2 incidents with TABs
+and follow-ups beside them) is written into a SQLite file and into a throwaway PostgreSQL
+cluster on 127.0.0.1, then each report is run through ``district.summaries.run_report`` (the
+code path behind the API, the CLI and the dashboard) for the whole district and for one school,
+``--runs`` times after one warm-up run, on an idle database.
+
+    python scripts/bench_summaries.py                      # 1,000,000 incidents
+    python scripts/bench_summaries.py --quick              # 20,000 incidents, a smoke test
+    python scripts/bench_summaries.py --sqlite sqlite:///district.db   # reuse a generated file
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_district import Params, make_district
+
+from district.db import create_engine, migrate
+from district.pgcluster import ClusterUnavailable, start_cluster
+from district.summaries import REPORTS, run_report
+from schema.summaries import SummaryFilters
+
+BUDGET_MS = 150.0
+YEAR = 2025
+SCHOOL = "school-001"
+
+
+def _generate(url: str, params: Params) -> tuple[dict[str, int], float]:
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+        started = time.perf_counter()
+        counts = make_district(engine, params)
+        return counts, time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def _measure(url: str, runs: int) -> list[tuple[str, str, float, float]]:
+    """p50 and p95 in ms per report and scope."""
+    engine = create_engine(url)
+    filters = SummaryFilters(date_from=date(YEAR, 7, 1), date_to=date(YEAR + 1, 6, 30))
+    results = []
+    try:
+        for report in REPORTS:
+            for scope_name, scope in (("district", None), ("school", SCHOOL)):
+                run_report(engine, report, filters, scope)
+                timings = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    run_report(engine, report, filters, scope)
+                    timings.append((time.perf_counter() - started) * 1000)
+                timings.sort()
+                p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+                results.append((report, scope_name, statistics.median(timings), p95))
+    finally:
+        engine.dispose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 incidents, 5 runs")
+    parser.add_argument("--incidents", type=int, default=None)
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--sqlite", metavar="URL", help="an already generated SQLite district")
+    parser.add_argument("--postgres", metavar="URL", help="an already generated PostgreSQL one")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    incidents = args.incidents or (20_000 if args.quick else 1_000_000)
+    runs = args.runs or (5 if args.quick else 20)
+    params = Params(incidents=incidents, year_start=YEAR)
+    if args.quick:
+        params = Params(incidents=incidents, schools=6, students_per_school=400, year_start=YEAR)
+    load = os.getloadavg()[0]
+    rows: list[tuple[str, str, str, float, float]] = []
+    made: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="classlog-bench-summaries-") as folder:
+        sqlite_url = args.sqlite
+        if sqlite_url is None:
+            sqlite_url = f"sqlite:///{Path(folder) / 'district.db'}"
+            counts, seconds = _generate(sqlite_url, params)
+            made.append(f"SQLite: {_describe(counts)} written in {seconds:.0f} s")
+        rows += [("SQLite", *result) for result in _measure(sqlite_url, runs)]
+        if not args.skip_postgres:
+            cluster = None
+            postgres_url = args.postgres
+            try:
+                if postgres_url is None:
+                    cluster = start_cluster(durable=True)
+                    postgres_url = cluster.url()
+                    counts, seconds = _generate(postgres_url, params)
+                    made.append(
+                        f"PostgreSQL: {_describe(counts)} written (COPY) in {seconds:.0f} s"
+                    )
+                rows += [("PostgreSQL", *result) for result in _measure(postgres_url, runs)]
+            except ClusterUnavailable as error:
+                made.append(f"PostgreSQL not measured: {error}")
+            finally:
+                if cluster is not None:
+                    cluster.stop()
+    command = "python scripts/bench_summaries.py" + (" --quick" if args.quick else "")
+    print("## Summaries (issue 9)\n")
+    print(f"Command: `{command}`. Each report {runs} times after a warm-up, through")
+    print("`district.summaries.run_report`, filters = the whole generated school year")
+    print(f"({YEAR}-07-01 to {YEAR + 1}-06-30); school scope = {SCHOOL}.")
+    print(f"Load average when measuring began: {load:.1f} on {os.cpu_count()} cores")
+    print("(the machine was shared with other work: figures may be inflated).\n")
+    for line in made:
+        print(f"- {line}")
+    print()
+    print("| database | report | scope | p50 ms | p95 ms | budget p95 | within |")
+    print("|---|---|---|---:|---:|---:|---|")
+    for backend, report, scope, p50, p95 in rows:
+        within = "yes" if p95 <= BUDGET_MS else "NO"
+        figures = f"{p50:.0f} | {p95:.0f} | {BUDGET_MS:.0f}"
+        print(f"| {backend} | {report} | {scope} | {figures} | {within} |")
+    return 0
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['incident']:,} incidents ({counts['voided']:,} voided, "
+        f"{counts['withdrawn']:,} withdrawn), {counts['tab']:,} TAB events, "
+        f"{counts['follow_up']:,} follow-ups, {counts['students']:,} students in "
+        f"{counts['schools']} schools"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
