@@ -251,6 +251,11 @@ def write_roster(engine: Engine, params: Params, rng: random.Random, world: Worl
         )
 
 
+def _ms(moment: datetime) -> datetime:
+    """A time at the wire's precision (milliseconds)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
@@ -430,7 +435,7 @@ class Maker:
             fields: dict[str, Any] = {"incident_id": incident.id, "kind": str(kind),
                                       "created_at": created, "note": ""}  # fmt: skip
             if rng.random() < 0.85:
-                fields["done_at"] = created + timedelta(hours=rng.expovariate(1 / 30))
+                fields["done_at"] = _ms(created + timedelta(hours=rng.expovariate(1 / 30)))
                 fields["done_by"] = incident.fields["staff_id"]
             yield self._made("follow_up", incident.student, fields, created,
                              due_at=due.astimezone(UTC))  # fmt: skip
@@ -446,7 +451,7 @@ class Maker:
             "kind": kind,
             "started_by": "student" if rng.random() < 0.4 else "teacher",
             "started_at": started,
-            "ended_at": started + timedelta(minutes=rng.uniform(3, 25)),
+            "ended_at": _ms(started + timedelta(minutes=rng.uniform(3, 25))),
             "returned_ready": rng.choices((True, False, None), (85, 10, 5))[0],
             "reflection": "Ready to learn" if kind == "out_and_back" else None,
             "incident_id": incident_id,
