@@ -151,8 +151,6 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> DeviceSt
 def open_tui(args: argparse.Namespace) -> int:
     from tui.app import run
 
-    store = open_store(args, must_exist=False)
-    store.close()
     return run(home_dir(args))
 
 

@@ -1,12 +1,53 @@
-"""Pydantic models of the device's records and roster, and the plan's fixed vocabularies."""
+"""Pydantic models of the device's records and roster; the plan's fixed vocabularies (defined in
+``schema.vocabulary``) are re-exported here."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from schema.vocabulary import (
+    ACTION_LABELS,
+    FOLLOW_UP_LABELS,
+    LEVEL_2_ONLY_ACTIONS,
+    LOCATIONS,
+    MOTIVATIONS,
+    OTHERS_INVOLVED,
+    TAB_KIND_LABELS,
+    Action,
+    FollowUpKind,
+    StartedBy,
+    TabKind,
+)
+
+__all__ = [
+    "ACTION_LABELS",
+    "FOLLOW_UP_LABELS",
+    "LEVEL_2_ONLY_ACTIONS",
+    "LOCATIONS",
+    "MOTIVATIONS",
+    "OTHERS_INVOLVED",
+    "TAB_KIND_LABELS",
+    "Action",
+    "AuditEntry",
+    "AwareDatetime",
+    "FollowUp",
+    "FollowUpKind",
+    "Incident",
+    "IncidentDraft",
+    "IssSafeguards",
+    "Org",
+    "Record",
+    "Section",
+    "Staff",
+    "StartedBy",
+    "Student",
+    "TabEvent",
+    "TabKind",
+    "required_follow_ups",
+]
 
 
 def _aware(value: datetime) -> datetime:
@@ -23,102 +64,6 @@ class Record(BaseModel):
     teacher's screen starts fast."""
 
     model_config = ConfigDict(defer_build=True)
-
-
-class Action(StrEnum):
-    """What staff did. Removal, ISS and calling support staff belong to Level 2 only (R2)."""
-
-    REDIRECT = "redirect"
-    RETEACH = "reteach"
-    PROXIMITY = "proximity"
-    PRIVATE_CONFERENCE = "private_conference"
-    SEAT_CHANGE = "seat_change"
-    TAKE_A_BREAK = "take_a_break"
-    FAMILY_CONTACT = "family_contact"
-    SUPPORT_STAFF = "support_staff"
-    REMOVAL = "removal"
-    ISS = "iss"
-
-
-ACTION_LABELS: dict[Action, str] = {
-    Action.REDIRECT: "Redirect",
-    Action.RETEACH: "Reteach expectation",
-    Action.PROXIMITY: "Proximity",
-    Action.PRIVATE_CONFERENCE: "Private conference",
-    Action.SEAT_CHANGE: "Seat change",
-    Action.TAKE_A_BREAK: "Take a Break",
-    Action.FAMILY_CONTACT: "Family contact",
-    Action.SUPPORT_STAFF: "Support staff called (mobile response)",
-    Action.REMOVAL: "Removal from class",
-    Action.ISS: "In-School Suspension (up to one day)",
-}
-
-LEVEL_2_ONLY_ACTIONS = frozenset({Action.SUPPORT_STAFF, Action.REMOVAL, Action.ISS})
-
-LOCATIONS = (
-    "Classroom",
-    "Hallway",
-    "Cafeteria",
-    "Gym",
-    "Playground",
-    "Bathroom/Restroom",
-    "Library",
-    "Common area",
-    "Bus",
-    "Bus loading zone",
-    "Office",
-    "Parking lot",
-    "Special event/Assembly",
-    "Other",
-)
-MOTIVATIONS = (
-    "Obtain peer attention",
-    "Obtain adult attention",
-    "Obtain items/activities",
-    "Avoid task or activity",
-    "Avoid peer(s)",
-    "Avoid adult(s)",
-    "Unknown",
-    "Other",
-)
-OTHERS_INVOLVED = ("None", "Peers", "Staff", "Teacher", "Substitute", "Unknown", "Other")
-
-
-class TabKind(StrEnum):
-    """Take a Break is a support, never discipline (R3)."""
-
-    SPOT = "spot"
-    OUT = "out"
-    OUT_AND_BACK = "out_and_back"
-
-
-TAB_KIND_LABELS: dict[TabKind, str] = {
-    TabKind.SPOT: "In-class spot",
-    TabKind.OUT: "TAB Out (buddy room)",
-    TabKind.OUT_AND_BACK: "TAB Out and Back (with reflection)",
-}
-
-
-class StartedBy(StrEnum):
-    STUDENT = "student"
-    TEACHER = "teacher"
-
-
-class FollowUpKind(StrEnum):
-    """The plan's minimum follow-ups (R6)."""
-
-    FAMILY_CONTACT = "family_contact"
-    CORRECTIVE_FEEDBACK = "corrective_feedback"
-    STUDENT_VERSION = "student_version"
-    REPAIR_PLAN = "repair_plan"
-
-
-FOLLOW_UP_LABELS: dict[FollowUpKind, str] = {
-    FollowUpKind.FAMILY_CONTACT: "Contact the family",
-    FollowUpKind.CORRECTIVE_FEEDBACK: "Give corrective feedback",
-    FollowUpKind.STUDENT_VERSION: "Hear the student's version (due process)",
-    FollowUpKind.REPAIR_PLAN: "Make a repair-and-reflection plan",
-}
 
 
 def required_follow_ups(actions: list[Action]) -> list[FollowUpKind]:

@@ -9,15 +9,13 @@ version may already be on the server, queues a content-free retraction.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,12 +37,20 @@ from schema.models import (
     Section,
     Staff,
     StartedBy,
-    Student,
     TabEvent,
     TabKind,
     required_follow_ups,
 )
 from schema.progression import Advice, PriorOccurrence, advise
+from schema.rows import (
+    DeviceReader,
+    StudentRow,
+    from_text,
+    local_timezone_name,
+    student_from_row,
+    to_text,
+)
+from schema.rows import required_time as _required_time
 from schema.schoolyear import DEFAULT_START, SchoolYear, school_year_for
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -86,44 +92,6 @@ class OfficeManagedError(StoreError):
         )
 
 
-def to_text(moment: datetime) -> str:
-    """UTC, millisecond precision, fixed width: string order is time order."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def from_text(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _required_time(text: str) -> datetime:
-    moment = from_text(text)
-    assert moment is not None
-    return moment
-
-
-def local_timezone_name() -> str:
-    """The device's IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    with suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    try:
-        target = os.readlink("/etc/localtime")
-        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
-    except OSError:
-        pass
-    for name in candidates:
-        if not name:
-            continue
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        return name
-    return "UTC"
-
-
 class IncidentChanges(BaseModel):
     """An edit to an intervention record: only the fields given change."""
 
@@ -139,19 +107,6 @@ class IncidentChanges(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     iss_days: float | None = Field(default=None, gt=0, le=1)
     iss_safeguards: IssSafeguards | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    pending_count: int
-    oldest_pending_at: datetime | None
-    online: bool | None
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    dead_letter_count: int
-    draining_total: int
-    enrolled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,17 +200,6 @@ def _follow_up_from_row(row: sqlite3.Row) -> FollowUp:
     )
 
 
-def _student_from_row(row: sqlite3.Row) -> Student:
-    return Student(
-        sourced_id=row["sourced_id"],
-        given_name=row["given_name"],
-        family_name=row["family_name"],
-        grade=row["grade"],
-        iep=bool(row["iep"]),
-        school_id=row["school_id"],
-    )
-
-
 def _row_wire(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     """A stored row as the JSON fields that may travel for ``kind``."""
     allowed = FIELDS_BY_KIND[kind]
@@ -277,7 +221,7 @@ def _row_wire(kind: str, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def normalize_actions(
-    level: int, actions: Sequence[Action], student: Student, safeguards: IssSafeguards | None
+    level: int, actions: Sequence[Action], student: StudentRow, safeguards: IssSafeguards | None
 ) -> tuple[list[Action], bool]:
     """Apply R2 and R7: Level 2-only actions are refused at Level 1; an ISS for a student with an
     IEP without all three safeguards becomes a removal. Returns (actions, recorded_as_removal)."""
@@ -295,12 +239,11 @@ def normalize_actions(
     return chosen, False
 
 
-class DeviceStore:
+class DeviceStore(DeviceReader):
     """The device's records, roster and grid, with the plan's rules applied on every write."""
 
     def __init__(self, connection: sqlite3.Connection, *, wall: WallClock = system_wall_ms) -> None:
-        self.connection = connection
-        self.wall = wall
+        super().__init__(connection, wall=wall)
         self._grid: Grid | None = None
         self._grid_version: str | None = None
         with transaction(connection):
@@ -323,10 +266,6 @@ class DeviceStore:
 
     # -- meta and configuration ------------------------------------------------------------
 
-    def meta(self, key: str) -> str | None:
-        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
     def _set_meta(self, key: str, value: str) -> None:
         self.connection.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -340,32 +279,12 @@ class DeviceStore:
             for key, value in values.items():
                 self._set_meta(key, value)
 
-    @property
-    def staff_id(self) -> str | None:
-        return self.meta("staff_id")
-
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.meta("timezone") or "UTC")
-
     def school_year_start(self) -> date:
         text = self.meta("school_year_start")
         return date.fromisoformat(text) if text else DEFAULT_START
 
-    def now(self) -> datetime:
-        """The device's best idea of now: its clock corrected by the server's measured offset."""
-        offset = int(self.meta("clock_offset_ms") or 0)
-        return datetime.fromtimestamp((self.wall() + offset) / 1000, tz=UTC)
-
-    def local_today(self) -> date:
-        return self.now().astimezone(self.timezone).date()
-
     def school_year(self, day: date | None = None) -> SchoolYear:
         return school_year_for(day or self.local_today(), self.school_year_start())
-
-    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
-        start = datetime.combine(day, time.min, tzinfo=self.timezone)
-        return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.timezone)
 
     # -- the grid ---------------------------------------------------------------------------
 
@@ -395,90 +314,31 @@ class DeviceStore:
         )
         self._set_meta("grid_version", new_id())
 
-    def grid_entry(self, student: Student, code: str, on: date | None = None) -> GridEntry:
+    def grid_entry(self, student: StudentRow, code: str, on: date | None = None) -> GridEntry:
         try:
             return self.grid().lookup(self.school_year(on).label, student.grade, code)
         except GridError as error:
             raise StoreError(str(error)) from error
 
-    def behaviors_for(self, student: Student, on: date | None = None) -> list[GridEntry]:
+    def behaviors_for(self, student: StudentRow, on: date | None = None) -> list[GridEntry]:
         return self.grid().behaviors(self.school_year(on).label, student.grade)
 
     # -- roster -----------------------------------------------------------------------------
 
-    def student(self, student_id: str) -> Student:
+    def student(self, student_id: str) -> StudentRow:
         row = self.connection.execute(
             "SELECT * FROM students WHERE sourced_id = ?", (student_id,)
         ).fetchone()
         if row is None:
             raise UnknownStudentError(f"unknown student {student_id!r}")
-        return _student_from_row(row)
-
-    def students(self, ids: Iterable[str] | None = None) -> dict[str, Student]:
-        rows = self.connection.execute(
-            "SELECT * FROM students ORDER BY family_name, given_name"
-        ).fetchall()
-        wanted = None if ids is None else set(ids)
-        return {
-            row["sourced_id"]: _student_from_row(row)
-            for row in rows
-            if wanted is None or row["sourced_id"] in wanted
-        }
-
-    def staff_member(self, staff_id: str) -> Staff | None:
-        row = self.connection.execute(
-            "SELECT * FROM staff WHERE sourced_id = ?", (staff_id,)
-        ).fetchone()
-        return None if row is None else Staff.model_validate(dict(row))
-
-    def all_staff(self) -> list[Staff]:
-        rows = self.connection.execute("SELECT * FROM staff ORDER BY family_name, given_name")
-        return [Staff.model_validate(dict(row)) for row in rows]
-
-    def sections_for(self, staff_id: str | None) -> list[Section]:
-        """The staff member's sections, or every section when they teach none (mobile staff)."""
-        rows = self.connection.execute(
-            "SELECT s.* FROM sections s JOIN enrollments e ON e.section_id = s.sourced_id "
-            "WHERE e.user_id = ? AND e.role != 'student' ORDER BY s.periods, s.title",
-            (staff_id or "",),
-        ).fetchall()
-        if not rows:
-            rows = self.connection.execute(
-                "SELECT * FROM sections ORDER BY periods, title"
-            ).fetchall()
-        return [Section.model_validate(dict(row)) for row in rows]
-
-    def students_in_section(self, section_id: str) -> list[Student]:
-        rows = self.connection.execute(
-            "SELECT st.* FROM students st JOIN enrollments e ON e.user_id = st.sourced_id "
-            "WHERE e.section_id = ? AND e.role = 'student' "
-            "ORDER BY st.family_name, st.given_name",
-            (section_id,),
-        ).fetchall()
-        return [_student_from_row(row) for row in rows]
-
-    def section_now(self, sections: Sequence[Section]) -> Section | None:
-        """The section whose period is on now, by the period schedule in the device settings
-        (``period_schedule``: {"1": "08:00-08:50", ...}); None when unknown."""
-        schedule_text = self.meta("period_schedule")
-        if not schedule_text or not sections:
-            return None
-        schedule: dict[str, str] = json.loads(schedule_text)
-        clock_now = self.now().astimezone(self.timezone).time()
-        for period, span in schedule.items():
-            start_text, _, end_text = span.partition("-")
-            if time.fromisoformat(start_text) <= clock_now < time.fromisoformat(end_text):
-                for section in sections:
-                    if period in section.periods.replace(" ", "").split(","):
-                        return section
-        return None
+        return student_from_row(row)
 
     def replace_roster(
         self,
         *,
         orgs: Sequence[tuple[str, str, str]],
         staff: Sequence[Staff],
-        students: Sequence[Student],
+        students: Sequence[StudentRow],
         sections: Sequence[Section],
         enrollments: Sequence[tuple[str, str, str]],
         school_year_start: date | None = None,
@@ -1141,16 +1001,6 @@ class DeviceStore:
     def todays_incidents(self) -> list[Incident]:
         return self.incidents_between(*self.day_bounds(self.local_today()))
 
-    def counts_for_day(self, day: date | None = None) -> dict[str, int]:
-        """Interventions per student on a local day (voided ones not counted)."""
-        start, end = self.day_bounds(day or self.local_today())
-        rows = self.connection.execute(
-            "SELECT student_id, count(*) FROM incidents WHERE occurred_at >= ? "
-            "AND occurred_at < ? AND voided_at IS NULL GROUP BY student_id",
-            (to_text(start), to_text(end)),
-        )
-        return {row[0]: row[1] for row in rows}
-
     def student_history(self, student_id: str) -> tuple[list[Incident], list[TabEvent]]:
         """This school year's interventions and Take a Breaks for one student, newest first."""
         year = self.school_year()
@@ -1160,18 +1010,6 @@ class DeviceStore:
             self.incidents_between(start, end, student_id=student_id),
             self.tabs_between(start, end, student_id=student_id),
         )
-
-    def running_tabs(self) -> list[TabEvent]:
-        rows = self.connection.execute(
-            "SELECT * FROM tab_events WHERE ended_at IS NULL AND voided_at IS NULL "
-            "ORDER BY started_at"
-        )
-        return [_tab_from_row(row) for row in rows]
-
-    _OPEN_FOLLOW_UPS = (
-        "FROM follow_ups f JOIN incidents i ON i.id = f.incident_id WHERE f.done_at IS NULL "
-        "AND f.voided_at IS NULL AND i.voided_at IS NULL AND i.device_id = ?"
-    )
 
     def open_follow_ups(self, limit: int | None = None) -> list[OpenFollowUp]:
         """R6 follow-ups not yet done, on this device's own records that are not voided."""
@@ -1200,12 +1038,6 @@ class DeviceStore:
             for row in rows
         ]
 
-    def open_follow_up_count(self) -> int:
-        count: int = self.connection.execute(
-            f"SELECT count(*) {self._OPEN_FOLLOW_UPS}", (self.device_id,)
-        ).fetchone()[0]
-        return count
-
     def top_behaviors(self, staff_id: str | None = None, limit: int = 9) -> list[str]:
         """The behaviors this staff member logs most (this school year), most used first."""
         year = self.school_year()
@@ -1223,28 +1055,6 @@ class DeviceStore:
             "SELECT * FROM audit WHERE entity_id = ? ORDER BY id", (entity_id,)
         )
         return [{**dict(row), "changes": json.loads(row["changes"])} for row in rows]
-
-    def sync_status(self) -> SyncStatus:
-        pending = self.connection.execute("SELECT count(*), min(created_at) FROM outbox").fetchone()
-        state = self.connection.execute("SELECT * FROM sync_state WHERE id = 1").fetchone()
-        dead = self.connection.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
-        online = state["online"]
-        return SyncStatus(
-            pending_count=pending[0],
-            oldest_pending_at=from_text(pending[1]),
-            online=None if online is None else bool(online),
-            last_success_at=from_text(state["last_success_at"]),
-            last_error=state["last_error"],
-            last_error_at=from_text(state["last_error_at"]),
-            dead_letter_count=dead,
-            draining_total=state["draining_total"],
-            enrolled=self.meta("server_url") is not None,
-        )
-
-    def daemon_pid(self) -> int | None:
-        """The pid the sync daemon recorded when it started (None once it stopped cleanly)."""
-        row = self.connection.execute("SELECT daemon_pid FROM sync_state WHERE id = 1").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Ops the server refused for good, newest first, each with the ``student_id`` of its

@@ -209,7 +209,7 @@ def start_ratio(
     bare_times, app_times = [], []
     for _ in range(rounds):
         bare_times.append(first_keystroke_seconds(bare, env, b"KEY:z"))
-        app_times.append(first_keystroke_seconds(app, env, b"of 40  (Esc"))
+        app_times.append(first_keystroke_seconds(app, env, b" of 40"))
     return statistics.median(bare_times), statistics.median(app_times)
 
 

@@ -1,13 +1,17 @@
 """The classlog teacher app: ``ClasslogApp`` and ``run(home)``.
 
 Start-up stays light: only the first screen (home) is imported here; every other screen is
-imported when it is first opened. The time from process start to ``on_ready`` is logged, and
-appended to $CLASSLOG_STARTUP_LOG when set (for ``scripts/bench``).
+imported when it is first opened. The first screen reads the device through
+``schema.rows.DeviceReader`` (plain rows, no pydantic); the store with its models, grid and
+rules loads in a thread once the first screen is painted, or at once if something needs it
+sooner. The time from process start to ``on_ready`` is logged, and appended to
+$CLASSLOG_STARTUP_LOG when set (for ``scripts/bench``).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -19,14 +23,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from schema.errors import ClasslogError, one_line
-from schema.models import Student
-from schema.store import DeviceStore
+from schema.rows import DeviceReader, StudentRow
 from tui.formatting import student_name
 from tui.startup import end_startup_gc_pause, process_age_ms, record_startup
 from tui.typeahead import KeySequencer
 
 if TYPE_CHECKING:
     from textual.binding import ActiveBinding
+
+    from schema.store import DeviceStore
 
 Clock = Callable[[], datetime]
 
@@ -56,11 +61,26 @@ class ClasslogApp(App[int]):
         ),
     ]
 
-    def __init__(self, store: DeviceStore, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: DeviceStore | None = None,
+        *,
+        reader: DeviceReader | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Run on an open ``store``, or on a ``reader`` alone: then the store is opened on the
+        reader's connection after the first paint (see :attr:`store`)."""
         super().__init__()
-        self.store = store
+        if reader is None:
+            if store is None:
+                raise TypeError("ClasslogApp needs a store or a reader")
+            reader = store
+        self.reader = reader
+        self._store = store
+        self._store_lock = threading.Lock()
+        self._store_loader: threading.Thread | None = None
         self._clock = clock
-        self._students: dict[str, Student] | None = None
+        self._students: dict[str, StudentRow] | None = None
         self.startup_ms: float | None = None
         self._keys = KeySequencer(self)
 
@@ -70,15 +90,44 @@ class ClasslogApp(App[int]):
             return
         await super().on_event(event)
 
+    @property
+    def store(self) -> DeviceStore:
+        """The device store (every write goes through it). Opened on the reader's connection by
+        the loader thread after the first paint, or here, at once, if needed before that."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from schema.store import DeviceStore
+
+                    self._store = DeviceStore(self.reader.connection, wall=self.reader.wall)
+        return self._store
+
+    def _load_store(self) -> None:
+        store = self.store
+        store.grid()
+
+    def load_store_in_background(self) -> None:
+        """Import the store, the models and the grid in a thread, leaving the event loop to
+        the keys the teacher is already typing."""
+        if self._store is None and self._store_loader is None:
+            self._store_loader = threading.Thread(
+                target=self._load_store, name="classlog-store-loader", daemon=True
+            )
+            self._store_loader.start()
+
+    def wait_for_store_loader(self) -> None:
+        if self._store_loader is not None:
+            self._store_loader.join()
+
     def now(self) -> datetime:
-        """Now, by the injected clock or the store's (server-corrected) clock."""
-        return self._clock() if self._clock is not None else self.store.now()
+        """Now, by the injected clock or the device's (server-corrected) clock."""
+        return self._clock() if self._clock is not None else self.reader.now()
 
     @property
-    def directory(self) -> dict[str, Student]:
+    def directory(self) -> dict[str, StudentRow]:
         """Every student on this device, loaded once (names for records outside the section)."""
         if self._students is None:
-            self._students = self.store.students()
+            self._students = self.reader.students()
         return self._students
 
     def forget_directory(self) -> None:
@@ -88,11 +137,11 @@ class ClasslogApp(App[int]):
         return student_name(self.directory.get(student_id), fallback=student_id)
 
     def get_default_screen(self) -> Screen[None]:
-        store = self.store
-        if store.staff_id is None or store.staff_member(store.staff_id) is None:
+        reader = self.reader
+        if reader.staff_id is None or reader.staff_member(reader.staff_id) is None:
             from tui.setup.first_run import NoRosterScreen, StaffPickerScreen
 
-            if not store.all_staff() and not store.students():
+            if not reader.all_staff() and not reader.students():
                 return NoRosterScreen()
             return StaffPickerScreen()
         if not self.directory:
@@ -108,6 +157,7 @@ class ClasslogApp(App[int]):
         self.log.info(f"classlog ready {self.startup_ms:.1f} ms after process start")
         record_startup(self.startup_ms)
         end_startup_gc_pause()
+        self.load_store_in_background()
 
     def action_help(self) -> None:
         from tui.help import HelpScreen
@@ -136,15 +186,19 @@ class ClasslogApp(App[int]):
 
 
 def run(home: Path) -> int:
-    """Open the device store in ``home`` and run the app until the teacher quits."""
+    """Open the device database in ``home`` and run the app until the teacher quits."""
     try:
-        store = DeviceStore.open(home)
-    except (ClasslogError, OSError) as error:
+        reader = DeviceReader.open_reader(home)
+    except ClasslogError as error:
         sys.stderr.write(f"classlog: {one_line(error)}\n")
         return 2
+    except OSError as error:
+        sys.stderr.write(f"classlog: cannot open {home}: {error.strerror or error}\n")
+        return 2
+    app = ClasslogApp(reader=reader)
     try:
-        app = ClasslogApp(store)
         app.run()
         return app.return_code or 0
     finally:
-        store.close()
+        app.wait_for_store_loader()
+        reader.close()

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 
-from schema.models import (
+from schema.rows import StudentRow
+from schema.vocabulary import (
     ACTION_LABELS,
     FOLLOW_UP_LABELS,
     TAB_KIND_LABELS,
     Action,
     FollowUpKind,
     StartedBy,
-    Student,
     TabKind,
 )
 from schema.places import Place, RecordPlace
@@ -42,7 +42,7 @@ def level_words(level: int) -> str:
     return f"Level {level}"
 
 
-def student_name(student: Student | None, fallback: str = "unknown student") -> str:
+def student_name(student: StudentRow | None, fallback: str = "unknown student") -> str:
     """A student's display name, cleaned of control characters (still to be shown literally)."""
     if student is None:
         return fallback

@@ -9,7 +9,8 @@ import pytest
 from textual.app import App
 
 from schema.models import Action, IncidentDraft
-from schema.store import DeviceStore, SyncStatus
+from schema.rows import SyncStatus
+from schema.store import DeviceStore
 from tui.app import ClasslogApp
 from tui.home.screen import HomeScreen
 from tui.home.student_list import StudentList

@@ -9,7 +9,8 @@ from datetime import datetime
 from textual.content import Content
 from textual.widgets import Static
 
-from schema.models import StartedBy, TabEvent
+from schema.rows import RunningTab
+from schema.vocabulary import StartedBy
 from tui.formatting import TAB_KIND_SHORT, elapsed_mm_ss
 from tui.text import fit
 
@@ -30,10 +31,12 @@ class RunningTabs(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
-        self.tabs: list[TabEvent] = []
+        self.tabs: list[RunningTab] = []
         self._names: Mapping[str, str] = {}
 
-    def show_tabs(self, tabs: Sequence[TabEvent], names: Mapping[str, str], now: datetime) -> None:
+    def show_tabs(
+        self, tabs: Sequence[RunningTab], names: Mapping[str, str], now: datetime
+    ) -> None:
         self.tabs = list(tabs)
         self._names = names
         self.display = bool(self.tabs)

@@ -19,8 +19,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from schema.models import Action, Section, Student, TabEvent, TabKind
-from schema.store import StoreError
+from schema.errors import UserError
+from schema.rows import RunningTab, SectionRow, StudentRow
+from schema.vocabulary import Action, TabKind
 from tui.appref import classlog_of
 from tui.formatting import STARTED_BY_WORDS, TAB_KIND_SHORT, student_name
 from tui.home.running_tabs import RunningTabs
@@ -157,11 +158,11 @@ class HomeScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sections: list[Section] = []
-        self.section: Section | None = None
-        self.students: list[Student] = []
+        self.sections: list[SectionRow] = []
+        self.section: SectionRow | None = None
+        self.students: list[StudentRow] = []
         self.filter_text = ""
-        self.running: list[TabEvent] = []
+        self.running: list[RunningTab] = []
         self.open_follow_up_count = 0
         self.last_saved: Content | None = None
         self._loaded = False
@@ -194,9 +195,9 @@ class HomeScreen(Screen[None]):
         return self.query_one(StudentList)
 
     def on_mount(self) -> None:
-        store = self.classlog.store
-        self.sections = store.sections_for(store.staff_id)
-        self.section = store.section_now(self.sections) or (
+        reader = self.classlog.reader
+        self.sections = reader.sections_for(reader.staff_id)
+        self.section = reader.section_now(self.sections) or (
             self.sections[0] if self.sections else None
         )
         self._load_section()
@@ -216,38 +217,38 @@ class HomeScreen(Screen[None]):
     # -- what is shown ----------------------------------------------------------------------
 
     def _load_section(self) -> None:
-        store = self.classlog.store
+        reader = self.classlog.reader
         if self.section is None:
             self.students = list(self.classlog.directory.values())
         else:
-            self.students = store.students_in_section(self.section.sourced_id)
+            self.students = reader.students_in_section(self.section.sourced_id)
         self.filter_text = ""
         self.student_list.clear_marks()
         self.student_list.filter_text = ""
-        self.student_list.set_students(self.students, store.counts_for_day(), self._on_break())
+        self.student_list.set_students(self.students, reader.counts_for_day(), self._on_break())
         self._show_title()
         self._show_find()
 
     def refresh_day(self, *, count_follow_ups: bool = True) -> None:
         """Re-read today's counts and running breaks (two small queries), and the number of open
         follow-ups (one COUNT) unless nothing could have changed it."""
-        store = self.classlog.store
-        self.running = store.running_tabs()
-        self.student_list.set_day(store.counts_for_day(), self._on_break())
+        reader = self.classlog.reader
+        self.running = reader.running_tabs()
+        self.student_list.set_day(reader.counts_for_day(), self._on_break())
         names = {
             tab.student_id: self.classlog.student_label(tab.student_id) for tab in self.running
         }
         self.query_one(RunningTabs).show_tabs(self.running, names, self.classlog.now())
         if count_follow_ups:
-            self.open_follow_up_count = store.open_follow_up_count()
+            self.open_follow_up_count = reader.open_follow_up_count()
         self._show_status()
 
     def _on_break(self) -> set[str]:
         return {tab.student_id for tab in self.running}
 
     def _show_title(self) -> None:
-        store = self.classlog.store
-        staff = store.staff_member(store.staff_id or "")
+        reader = self.classlog.reader
+        staff = reader.staff_member(reader.staff_id or "")
         who = staff.display_name if staff is not None else "no staff member set"
         if self.section is None:
             where = "All students"
@@ -256,7 +257,7 @@ class HomeScreen(Screen[None]):
                 f"Period {self.section.periods} \N{MIDDLE DOT} " if self.section.periods else ""
             )
             where = periods + self.section.title
-        today = self.classlog.now().astimezone(store.timezone).strftime("%a %b %d")
+        today = self.classlog.now().astimezone(reader.timezone).strftime("%a %b %d")
         dot = " \N{MIDDLE DOT} "
         self.query_one("#home-title", Static).update(
             Content.assemble(
@@ -318,11 +319,11 @@ class HomeScreen(Screen[None]):
         """Two small reads of the daemon's table; the line is repainted only when its words
         change, and the screen laid out again only when its height or the drain bar's
         visibility does."""
-        store = self.classlog.store
-        status = store.sync_status()
-        daemon = daemon_state(status, store.daemon_pid())
+        reader = self.classlog.reader
+        status = reader.sync_status()
+        daemon = daemon_state(status, reader.daemon_pid())
         self.query_one(SyncStatusLine).show_status(
-            status, self.classlog.now(), store.timezone, daemon
+            status, self.classlog.now(), reader.timezone, daemon
         )
         self._show_drain(draining_progress(status))
 
@@ -414,12 +415,12 @@ class HomeScreen(Screen[None]):
         self.notify(message, title="Saved", markup=False)
 
     def _saved_line(self, summary: Content) -> Content:
-        at = self.classlog.now().astimezone(self.classlog.store.timezone).strftime("%H:%M")
+        at = self.classlog.now().astimezone(self.classlog.reader.timezone).strftime("%H:%M")
         return Content.assemble((f"\N{CHECK MARK} Saved {at}: ", "bold"), summary)
 
     # -- Take a Break -----------------------------------------------------------------------
 
-    def _highlighted(self) -> Student | None:
+    def _highlighted(self) -> StudentRow | None:
         student = self.student_list.highlighted_student
         if student is None:
             self.notify("No student is highlighted: type part of a name first.", markup=False)
@@ -442,7 +443,7 @@ class HomeScreen(Screen[None]):
             lambda choice: self._start_tab(student, choice),
         )
 
-    def _start_tab(self, student: Student, choice: TabStart | None) -> None:
+    def _start_tab(self, student: StudentRow, choice: TabStart | None) -> None:
         if choice is None:
             return
         try:
@@ -452,7 +453,7 @@ class HomeScreen(Screen[None]):
                 choice.started_by,
                 incident_id=self._break_records.pop(student.sourced_id, None),
             )
-        except StoreError as error:
+        except UserError as error:
             self.classlog.report_error(error)
             return
         words = (
@@ -466,7 +467,7 @@ class HomeScreen(Screen[None]):
         self.notify(words, title="Saved", markup=False)
 
     def action_stop_tab(self) -> None:
-        self.running = self.classlog.store.running_tabs()
+        self.running = self.classlog.reader.running_tabs()
         if not self.running:
             self.notify("No Take a Break is running.", markup=False)
             return
@@ -487,7 +488,7 @@ class HomeScreen(Screen[None]):
                 lambda tab: self._ask_stop(tab) if tab is not None else None,
             )
 
-    def _ask_stop(self, tab: TabEvent) -> None:
+    def _ask_stop(self, tab: RunningTab) -> None:
         from tui.tabs.dialogs import TabStopScreen
 
         name = self.classlog.student_label(tab.student_id)
@@ -495,7 +496,7 @@ class HomeScreen(Screen[None]):
             TabStopScreen(tab, name), lambda answer: self._stop_tab(tab, name, answer)
         )
 
-    def _stop_tab(self, tab: TabEvent, name: str, answer: TabStop | None) -> None:
+    def _stop_tab(self, tab: RunningTab, name: str, answer: TabStop | None) -> None:
         if answer is None:
             return
         if answer.void:
@@ -512,7 +513,7 @@ class HomeScreen(Screen[None]):
             return
         try:
             self.classlog.store.stop_tab(tab.id, answer.returned_ready, answer.reflection)
-        except StoreError as error:
+        except UserError as error:
             self.classlog.report_error(error)
             return
         ready = "returned ready" if answer.returned_ready else "not ready on return"
@@ -543,9 +544,9 @@ class HomeScreen(Screen[None]):
     def action_sync_now(self) -> None:
         """SIGUSR1 to the daemon ends its wait: it pushes and pulls at once. Refused, with the
         reason and the command that fixes it, when no daemon could receive it."""
-        store = self.classlog.store
-        status = store.sync_status()
-        pid = store.daemon_pid()
+        reader = self.classlog.reader
+        status = reader.sync_status()
+        pid = reader.daemon_pid()
         state = daemon_state(status, pid)
         if state is DaemonState.RUNNING and pid is not None:
             try:
@@ -597,7 +598,7 @@ class HomeScreen(Screen[None]):
 
         self.app.push_screen(SectionPickerScreen(self.sections, self.section), self._switch_section)
 
-    def _switch_section(self, choice: tuple[Section | None] | None) -> None:
+    def _switch_section(self, choice: tuple[SectionRow | None] | None) -> None:
         if choice is None:
             return
         (self.section,) = choice

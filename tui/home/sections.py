@@ -13,19 +13,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.models import Section
+from schema.rows import SectionRow
 from tui.text import literal, one_line
 
 ALL_STUDENTS = "__all__"
 
 
-def section_label(section: Section) -> Content:
+def section_label(section: SectionRow) -> Content:
     period = f"Period {one_line(section.periods)}  " if section.periods else ""
     course = f"  ({one_line(section.course_title)})" if section.course_title else ""
     return Content.assemble(period, literal(one_line(section.title)), literal(course))
 
 
-class SectionPickerScreen(ModalScreen[tuple[Section | None] | None]):
+class SectionPickerScreen(ModalScreen[tuple[SectionRow | None] | None]):
     """Dismisses with ``(section,)``, ``(None,)`` for all students, or None when cancelled."""
 
     HELP = "Pick a section with the arrows and Enter, or Esc to keep the current one."
@@ -33,7 +33,7 @@ class SectionPickerScreen(ModalScreen[tuple[Section | None] | None]):
         Binding("escape", "cancel", "Cancel", id="sections.cancel", tooltip="Keep this section"),
     ]
 
-    def __init__(self, sections: list[Section], current: Section | None) -> None:
+    def __init__(self, sections: list[SectionRow], current: SectionRow | None) -> None:
         super().__init__()
         self.sections = sections
         self.current = current

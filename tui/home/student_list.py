@@ -27,7 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Visual
 
-from schema.models import Student
+from schema.rows import StudentRow
 from tui.formatting import student_name
 from tui.text import fit
 
@@ -52,7 +52,7 @@ def folded(text: str) -> str:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Entry:
-    student: Student
+    student: StudentRow
     name: str
     words: tuple[str, ...]
     whole: str
@@ -186,7 +186,7 @@ class StudentList(ScrollView, can_focus=True):
     class Picked(Message):
         """Enter was pressed: log for these students (the marked ones, else the highlighted)."""
 
-        def __init__(self, student_list: StudentList, students: list[Student]) -> None:
+        def __init__(self, student_list: StudentList, students: list[StudentRow]) -> None:
             super().__init__()
             self.student_list = student_list
             self.students = students
@@ -221,7 +221,7 @@ class StudentList(ScrollView, can_focus=True):
         self._shown: list[_Entry] = []
         self._counts: Mapping[str, int] = {}
         self._on_break: frozenset[str] = frozenset()
-        self.marked: dict[str, Student] = {}
+        self.marked: dict[str, StudentRow] = {}
         self.filter_text = ""
         self._highlighted: int | None = None
         self._hovered: int | None = None
@@ -231,7 +231,7 @@ class StudentList(ScrollView, can_focus=True):
 
     def set_students(
         self,
-        students: Sequence[Student],
+        students: Sequence[StudentRow],
         counts: Mapping[str, int],
         on_break: Iterable[str],
     ) -> None:
@@ -298,7 +298,7 @@ class StudentList(ScrollView, can_focus=True):
             self.post_message(self.Moved())
 
     @property
-    def highlighted_student(self) -> Student | None:
+    def highlighted_student(self) -> StudentRow | None:
         if self._highlighted is None or not 0 <= self._highlighted < len(self._shown):
             return None
         return self._shown[self._highlighted].student
@@ -468,7 +468,7 @@ class StudentList(ScrollView, can_focus=True):
         if self._shown:
             self.highlighted = len(self._shown) - 1
 
-    def to_log(self) -> list[Student]:
+    def to_log(self) -> list[StudentRow]:
         """Who Enter logs for: the marked students, plus the one found by typing a name (the
         highlighted student while a name is typed); with nothing marked, the highlighted one."""
         students = list(self.marked.values())

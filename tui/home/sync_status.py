@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from schema.store import SyncStatus
+from schema.rows import SyncStatus
 from tui.formatting import age_words, clock_text, day_and_clock
 from tui.text import one_line
 

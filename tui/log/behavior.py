@@ -18,8 +18,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.grid import GridEntry
-from schema.models import Student
 from schema.progression import Advice
+from schema.rows import StudentRow
 from schema.store import OfficeManagedError, StoreError
 from tui.appref import classlog_of
 from tui.formatting import student_name
@@ -56,7 +56,7 @@ def levels_words(entry: GridEntry) -> str:
     return "Level " + " or ".join(str(level) for level in levels)
 
 
-def subject_line(students: list[Student]) -> Content:
+def subject_line(students: list[StudentRow]) -> Content:
     """Who the record is for, names literal."""
     if len(students) == 1:
         student = students[0]
@@ -105,7 +105,7 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         ),
     ]
 
-    def __init__(self, students: list[Student]) -> None:
+    def __init__(self, students: list[StudentRow]) -> None:
         super().__init__()
         self.students = students
         self.entries: list[GridEntry] = []

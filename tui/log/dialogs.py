@@ -13,14 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from schema.models import (
-    ACTION_LABELS,
-    LEVEL_2_ONLY_ACTIONS,
-    Action,
-    Incident,
-    IssSafeguards,
-    Student,
-)
+from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action, Incident, IssSafeguards
+from schema.rows import StudentRow
 from tui.formatting import action_words, day_and_clock, level_words, student_name
 from tui.log.level import ACTION_KEYS, action_bindings, action_choices
 from tui.text import literal, one_line
@@ -64,7 +58,7 @@ class SafeguardsScreen(ModalScreen[IssSafeguards | None]):
         ),
     ]
 
-    def __init__(self, student: Student) -> None:
+    def __init__(self, student: StudentRow) -> None:
         super().__init__()
         self.student = student
         self.ticked: set[str] = set()

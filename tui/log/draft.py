@@ -14,15 +14,9 @@ from textual.content import Content
 
 from schema.grid import GridEntry
 from schema.ids import new_id
-from schema.models import (
-    LEVEL_2_ONLY_ACTIONS,
-    Action,
-    Incident,
-    IncidentDraft,
-    IssSafeguards,
-    Student,
-)
+from schema.models import LEVEL_2_ONLY_ACTIONS, Action, Incident, IncidentDraft, IssSafeguards
 from schema.progression import Advice
+from schema.rows import StudentRow
 from schema.store import DeviceStore, StoreError
 from tui.formatting import action_words, level_words, student_name
 from tui.text import literal
@@ -33,7 +27,7 @@ ISS_FULL_DAY = 1.0
 
 @dataclass
 class LogDraft:
-    students: list[Student]
+    students: list[StudentRow]
     entry: GridEntry
     advice: dict[str, Advice]
     level: int | None = None
@@ -50,7 +44,7 @@ class LogDraft:
 
     @classmethod
     def start(
-        cls, students: list[Student], entry: GridEntry, advice: dict[str, Advice]
+        cls, students: list[StudentRow], entry: GridEntry, advice: dict[str, Advice]
     ) -> LogDraft:
         draft = cls(students, entry, advice)
         advised = {item.advised_level for item in advice.values()}
@@ -69,7 +63,7 @@ class LogDraft:
     def advice_differs(self) -> bool:
         return len({item.advised_level for item in self.advice.values()}) > 1
 
-    def level_for(self, student: Student) -> int:
+    def level_for(self, student: StudentRow) -> int:
         if self.level is not None:
             return self.level
         return self.advice[student.sourced_id].advised_level
@@ -86,7 +80,7 @@ class LogDraft:
         self.actions -= LEVEL_2_ONLY_ACTIONS
         return dropped
 
-    def needing_safeguards(self) -> list[Student]:
+    def needing_safeguards(self) -> list[StudentRow]:
         """Students with an IEP for whom an ISS is chosen and the R7 questions not yet asked."""
         if Action.ISS not in self.actions:
             return []
@@ -96,7 +90,7 @@ class LogDraft:
             if student.iep and student.sourced_id not in self.safeguards
         ]
 
-    def bypassing(self) -> list[Student]:
+    def bypassing(self) -> list[StudentRow]:
         """Students who would go up a level without the earlier intervention on record (R5)."""
         return [
             student
@@ -138,7 +132,7 @@ class LogResult:
     summary: Content
 
 
-def describe(incidents: list[Incident], students: dict[str, Student]) -> Content:
+def describe(incidents: list[Incident], students: dict[str, StudentRow]) -> Content:
     """One line saying what was saved, names shown literally."""
     first = incidents[0]
     if len(incidents) == 1:
@@ -164,7 +158,7 @@ def save_draft(store: DeviceStore, draft: LogDraft) -> list[Incident]:
     return store.log_incidents(draft.incident_drafts())
 
 
-def refusal_words(error: StoreError, students: Sequence[Student]) -> str:
+def refusal_words(error: StoreError, students: Sequence[StudentRow]) -> str:
     """The store's refusal, naming the student: a save for several students is refused with the
     student's id in front of the reason, which is shown as their name instead."""
     message = str(error)

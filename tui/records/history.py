@@ -9,7 +9,8 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from schema.models import Incident, Student, TabEvent
+from schema.models import Incident, TabEvent
+from schema.rows import StudentRow
 from tui.formatting import counted, day_and_clock, student_name
 from tui.records.listing import RecordListScreen
 from tui.text import literal
@@ -30,7 +31,7 @@ class HistoryScreen(RecordListScreen):
     LIST_NAME = "history"
     SHOW_STUDENT = False
 
-    def __init__(self, student: Student) -> None:
+    def __init__(self, student: StudentRow) -> None:
         super().__init__()
         self.student = student
 

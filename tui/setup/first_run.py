@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.models import Staff
+from schema.rows import StaffRow
 from tui.appref import classlog_of
 from tui.home.student_list import folded
 from tui.text import fit, literal, one_line
@@ -76,7 +76,7 @@ class StaffPickerScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.staff: list[Staff] = []
+        self.staff: list[StaffRow] = []
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:

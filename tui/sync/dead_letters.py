@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.store import from_text
+from schema.rows import from_text
 from tui.appref import classlog_of
 from tui.formatting import day_and_clock
 from tui.text import literal, one_line

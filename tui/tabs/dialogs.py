@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.models import StartedBy, Student, TabEvent, TabKind
+from schema.models import StartedBy, TabKind
+from schema.rows import RunningTab, StudentRow
 from tui.appref import classlog_of
 from tui.formatting import (
     STARTED_BY_WORDS,
@@ -89,7 +90,7 @@ class TabStartScreen(ModalScreen[TabStart | None]):
         Binding("escape", "cancel", "Cancel", id="tab_start.cancel", tooltip="Nothing is saved"),
     ]
 
-    def __init__(self, student: Student, kind: TabKind | None) -> None:
+    def __init__(self, student: StudentRow, kind: TabKind | None) -> None:
         super().__init__()
         self.student = student
         self.kind = kind or TabKind.SPOT
@@ -160,7 +161,7 @@ class TabStopScreen(ModalScreen[TabStop | None]):
         ),
     ]
 
-    def __init__(self, tab: TabEvent, name: str) -> None:
+    def __init__(self, tab: RunningTab, name: str) -> None:
         super().__init__()
         self.tab = tab
         self.student_label = name
@@ -232,7 +233,7 @@ class TabStopScreen(ModalScreen[TabStop | None]):
         self.dismiss(None)
 
 
-class RunningTabPickerScreen(ModalScreen[TabEvent | None]):
+class RunningTabPickerScreen(ModalScreen[RunningTab | None]):
     """Which running break to end."""
 
     HELP = "Pick the break to end with the arrows and Enter, or its number. Esc cancels."
@@ -250,7 +251,7 @@ class RunningTabPickerScreen(ModalScreen[TabEvent | None]):
         Binding("escape", "cancel", "Cancel", id="tab_pick.cancel"),
     ]
 
-    def __init__(self, tabs: list[TabEvent], names: Mapping[str, str]) -> None:
+    def __init__(self, tabs: list[RunningTab], names: Mapping[str, str]) -> None:
         super().__init__()
         self.tabs = tabs
         self.names = names
