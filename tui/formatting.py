@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 
+from schema.places import Place, RecordPlace
 from schema.rows import StudentRow
 from schema.vocabulary import (
     ACTION_LABELS,
@@ -19,7 +20,6 @@ from schema.vocabulary import (
     StartedBy,
     TabKind,
 )
-from schema.places import Place, RecordPlace
 from tui.text import one_line
 
 TAB_KIND_SHORT: dict[TabKind, str] = {

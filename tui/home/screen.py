@@ -524,12 +524,12 @@ class HomeScreen(Screen[None]):
         self.student_list.highlight_student(tab.student_id)
         self.notify(words, title="Saved", markup=False)
 
-    def _void_tab(self, tab: TabEvent, name: str, reason: str | None) -> None:
+    def _void_tab(self, tab: RunningTab, name: str, reason: str | None) -> None:
         if reason is None:
             return
         try:
             self.classlog.store.void_tab(tab.id, reason)
-        except StoreError as error:
+        except UserError as error:
             self.classlog.report_error(error)
             return
         words = f"Take a Break voided: {name}"
