@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from textual.app import App
-from tuikit import seed_school
+from tuikit import Wall, seed_school
 
 from schema.models import Action, FollowUpKind, IncidentDraft
 from schema.store import DeviceStore
@@ -318,3 +318,64 @@ async def test_the_teachers_most_used_behaviors_come_first(store: DeviceStore, s
         await pilot.press("1", "r", "enter")
         await pilot.pause()
         assert store.todays_incidents()[0].behavior_code == "DRESS"
+
+
+def _numbered(app: App[object]) -> list[str]:
+    """The codes behind the digits on the behavior screen now."""
+    from tui.log.behavior import BehaviorPickerScreen
+
+    screen = app.screen
+    assert isinstance(screen, BehaviorPickerScreen)
+    return [code for code, _ in screen.top]
+
+
+async def test_the_numbers_stay_put_all_day_and_are_re_ranked_overnight(
+    store: DeviceStore, wall: Wall, seen: Seen
+) -> None:
+    for code in ("DEVICE", "DEVICE", "DIS-CLASS"):
+        store.log_incident(
+            IncidentDraft(student_id="s-sam", behavior_code=code, level=1, occurred_at=AN_HOUR_AGO)
+        )
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter")
+        morning = _numbered(app)
+        assert morning[:2] == ["DEVICE", "DIS-CLASS"]
+        assert "1 DEVICE" in seen(app)
+        await pilot.press("escape", "escape")
+        await pilot.press("m", "a", "enter", *"dress", "enter", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for student_id in ("s-sam", "s-sofia", "s-thomas"):
+            store.log_incident(IncidentDraft(student_id=student_id, behavior_code="DRESS", level=1))
+        assert sum(i.behavior_code == "DRESS" for i in store.todays_incidents()) == 4
+        await pilot.press("p", "r", "enter")
+        assert _numbered(app) == morning
+        await pilot.press("2", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [priya] = [i for i in store.todays_incidents() if i.student_id == "s-priya"]
+        assert priya.behavior_code == "DIS-CLASS"
+    wall.advance(24 * 3600)
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter")
+        assert _numbered(app)[0] == "DRESS"
+
+
+async def test_pinned_behaviors_take_the_first_numbers(store: DeviceStore, seen: Seen) -> None:
+    store.set_config(pinned_behaviors='["TECH"]')
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("m", "a", "enter")
+        assert _numbered(app)[0] == "TECH"
+        await pilot.press(*"dress", "ctrl+k")
+        assert "DRESS pinned to the first numbers." in seen(app)
+        await pilot.press("escape")
+        assert _numbered(app)[:2] == ["DRESS", "TECH"]
+        assert "1* DRESS" in seen(app)
+        await pilot.press("1", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [incident] = store.todays_incidents()
+        assert incident.behavior_code == "DRESS"

@@ -1,8 +1,10 @@
 """Step 2 of the log flow: which behavior.
 
-The teacher's most used behaviors come first with keys 1-9; typing filters every behavior by
-code or words. Behaviors whose range starts at Level 3 are still listed (so they can be found),
-but picking one opens the office screen and logs nothing (R4).
+The numbered behaviors come first with keys 1-9 (pinned ones, then the most used, ranked once a
+day so the digits stay put: ``tui.log.numbered``); typing filters every behavior by code or
+words; ctrl+k pins the highlighted behavior to the digits. Behaviors whose range starts at
+Level 3 are still listed (so they can be found), but picking one opens the office screen and
+logs nothing (R4).
 """
 
 from __future__ import annotations
@@ -25,24 +27,12 @@ from tui.appref import classlog_of
 from tui.formatting import student_name
 from tui.home.student_list import folded
 from tui.log.draft import LogDraft, LogResult
+from tui.log.numbered import TOP_COUNT, numbered_codes, teacher_pins, toggle_pin
 from tui.text import fit, literal, one_line
 
 if TYPE_CHECKING:
     from tui.app import ClasslogApp
 
-TOP_COUNT = 9
-COMMON_CLASSROOM_BEHAVIORS = (
-    "DIS-CLASS",
-    "DEVICE",
-    "LANG-STUDENT",
-    "PHYS-CONTACT",
-    "DIS-LEAVE",
-    "TECH",
-    "DIS-HALL",
-    "PROP",
-    "DIS-TAUNT",
-)
-"""Used to fill the numbered list until the teacher's own history has nine behaviors."""
 CODE_WIDTH = 19
 LEVELS_WIDTH = 14
 
@@ -71,8 +61,10 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
     """Pick the behavior to log."""
 
     HELP = (
-        "Press 1-9 for one of your most used behaviors, or type part of a code or of its words "
-        "to filter, then Enter. Behaviors marked 'office' start at Level 3: picking one shows "
+        "Press a number for one of the numbered behaviors (pinned ones first, marked *, then "
+        "your most used; the numbers stay the same all day), or type part of a code or of its "
+        "words to filter, then Enter. ctrl+k pins the highlighted behavior to the first numbers "
+        "(or unpins it). Behaviors marked 'office' start at Level 3: picking one shows "
         "the office screen and logs nothing."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,13 +72,21 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
             Binding(
                 str(number),
                 f"top({number})",
-                "Top behavior",
+                "Numbered behavior",
                 id=f"behavior.top_{number}",
                 show=number == 1,
-                key_display="1-9",
-                tooltip="Log one of your most used behaviors, by its number",
+                key_display="1…9",
+                tooltip="Log a numbered behavior (pinned or most used; the numbers stay put "
+                "all day)",
             )
             for number in range(1, TOP_COUNT + 1)
+        ),
+        Binding(
+            "ctrl+k",
+            "pin",
+            "Pin",
+            id="behavior.pin",
+            tooltip="Pin the highlighted behavior to the first numbers, or unpin it",
         ),
         Binding(
             "enter",
@@ -109,7 +109,9 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         super().__init__()
         self.students = students
         self.entries: list[GridEntry] = []
-        self.top: list[GridEntry] = []
+        self.top: list[tuple[str, GridEntry | None]] = []
+        """The numbered behaviors, in order: each code with its grid entry for these students
+        (None when the grid does not offer it to their grade)."""
         self.filter_text = ""
 
     @property
@@ -129,17 +131,13 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
     def on_mount(self) -> None:
         store = self.classlog.store
         self.entries = sorted(store.behaviors_for(self.students[0]), key=lambda e: e.code)
-        by_code = {entry.code: entry for entry in self.entries}
-        loggable = {e.code for e in self.entries if e.staff_levels and not e.office_managed}
-        codes = [code for code in store.top_behaviors(limit=TOP_COUNT) if code in loggable]
-        for code in COMMON_CLASSROOM_BEHAVIORS:
-            if len(codes) >= TOP_COUNT:
-                break
-            if code in loggable and code not in codes:
-                codes.append(code)
-        self.top = [by_code[code] for code in codes]
+        self._number()
         self._rebuild()
         self.query_one(OptionList).focus()
+
+    def _number(self) -> None:
+        by_code = {entry.code: entry for entry in self.entries}
+        self.top = [(code, by_code.get(code)) for code in numbered_codes(self.classlog.store)]
 
     def on_resize(self) -> None:
         if self.entries:
@@ -162,19 +160,38 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
 
     def _rebuild(self) -> None:
         options: list[Option | None] = []
-        top_codes = {entry.code for entry in self.top}
+        top_codes = {code for code, _ in self.top}
+        pins = set(teacher_pins(self.classlog.store))
         numbered = [
-            (number, entry)
-            for number, entry in enumerate(self.top, start=1)
-            if self._matches(entry)
+            (number, code, entry)
+            for number, (code, entry) in enumerate(self.top, start=1)
+            if entry is None or self._matches(entry)
         ]
-        if numbered:
+        if numbered and (not self.filter_text or any(e for _, _, e in numbered)):
             options.append(
-                Option(Content.styled("Most used (press the number)", "bold"), disabled=True)
+                Option(
+                    Content.styled("Numbered (press the number; pinned ones first)", "bold"),
+                    disabled=True,
+                )
             )
-            options.extend(
-                Option(self._line(entry, str(number)), id=entry.code) for number, entry in numbered
-            )
+            for number, code, entry in numbered:
+                if entry is None:
+                    if self.filter_text:
+                        continue
+                    grade = one_line(self.students[0].grade) or "this grade"
+                    options.append(
+                        Option(
+                            Content.assemble(
+                                (f"{number:>3}  ", "bold"),
+                                fit(one_line(code), CODE_WIDTH),
+                                f"(not in the grid for grade {grade})",
+                            ),
+                            disabled=True,
+                        )
+                    )
+                    continue
+                key = f"{number}" + ("*" if code in pins else "")
+                options.append(Option(self._line(entry, key), id=entry.code))
         rest = [e for e in self.entries if e.code not in top_codes and self._matches(e)]
         loggable = [e for e in rest if e.staff_levels and not e.office_managed]
         office = [e for e in rest if not (e.staff_levels and not e.office_managed)]
@@ -216,7 +233,7 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
             )
         else:
             line = Content.assemble(
-                ("Find: ", "bold"), "press 1-9, or type part of a code or words, then Enter"
+                ("Find: ", "bold"), "press a number, or type part of a code or words, then Enter"
             )
         self.query_one("#behavior-find", Static).update(line)
 
@@ -237,8 +254,28 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         self._rebuild()
 
     def action_top(self, number: int) -> None:
-        if 1 <= number <= len(self.top):
-            self._pick(self.top[number - 1])
+        if not 1 <= number <= len(self.top):
+            return
+        code, entry = self.top[number - 1]
+        if entry is None:
+            grade = one_line(self.students[0].grade) or "unknown"
+            self.notify(
+                f"{code} is not in the grid for grade {grade} this school year.", markup=False
+            )
+            return
+        self._pick(entry)
+
+    def action_pin(self) -> None:
+        option = self.query_one(OptionList).highlighted_option
+        if option is None or option.id is None:
+            return
+        pinned = toggle_pin(self.classlog.store, option.id)
+        self._number()
+        self._rebuild()
+        self.notify(
+            f"{option.id} {'pinned to the first numbers' if pinned else 'unpinned'}.",
+            markup=False,
+        )
 
     def action_pick(self) -> None:
         option = self.query_one(OptionList).highlighted_option
