@@ -385,6 +385,8 @@ EXPORT_COLUMNS = (
 
 
 def export_command(args: argparse.Namespace) -> int:
+    from schema.spreadsheet import spreadsheet_cell
+
     store = open_store(args)
     try:
         rows = store.export_rows()
@@ -396,13 +398,10 @@ def export_command(args: argparse.Namespace) -> int:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
+            writer = csv.writer(out)
+            writer.writerow(EXPORT_COLUMNS)
             for row in rows:
-                flat = dict(row)
-                if isinstance(flat.get("actions"), list):
-                    flat["actions"] = ";".join(flat["actions"])
-                writer.writerow(flat)
+                writer.writerow([spreadsheet_cell(row.get(column)) for column in EXPORT_COLUMNS])
     finally:
         if args.out:
             out.close()

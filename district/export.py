@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from district import tables
 from district.records import Record
 from schema import counting
+from schema.spreadsheet import spreadsheet_cell
 
 ExportFormat = Literal["jsonl", "csv", "edfi"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "edfi")
@@ -70,7 +71,6 @@ CSV_COLUMNS = (
     "bypass_reason",
     "note",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -196,18 +196,6 @@ def _json_object(incident: Incident) -> dict[str, Any]:
         "updated_at": fields.get("updated_at"),
         "follow_ups": incident.follow_ups,
     }
-
-
-def _spreadsheet_safe(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    if text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def _descriptor(kind: str, value: str, namespace: str = EDFI_NAMESPACE) -> str:
@@ -338,12 +326,12 @@ def write_export(
             output.write(json.dumps(_json_object(incident), ensure_ascii=False, sort_keys=True))
             output.write("\n")
     elif export_format == "csv":
-        writer = csv.writer(output, lineterminator="\n")
+        writer = csv.writer(output)
         writer.writerow(CSV_COLUMNS)
         for incident in incidents:
             row = _json_object(incident)
             row["actions"] = ";".join(incident.actions)
-            writer.writerow([_spreadsheet_safe(row.get(column)) for column in CSV_COLUMNS])
+            writer.writerow([spreadsheet_cell(row.get(column)) for column in CSV_COLUMNS])
     else:
         document = edfi_document(incidents, _behavior_names(connection))
         json.dump(document, output, ensure_ascii=False, indent=1, sort_keys=True)
