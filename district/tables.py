@@ -259,6 +259,47 @@ follow_ups = sa.Table(
 """Follow-ups of Level 2 incidents in typed columns; ``student_id`` is their incident's.
 ``due_at`` is kept for the follow-up due dates the plan asks for (R6)."""
 
+
+def _counted(table: sa.Table) -> dict[str, Any]:
+    """The partial-index condition of the rows summaries count: live and not voided (written as
+    the summaries' queries write it, so both databases see that the index applies)."""
+    condition = sa.and_(table.c.tombstone.is_(False), table.c.voided_at.is_(None))
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
+_SUMMARY_INCIDENT_COLUMNS = (
+    "level", "student_grade", "student_id", "behavior_code", "location", "local_hour",
+    "is_removal", "is_iss", "progression_bypassed", "iss_days", "removal_minutes", "tombstone",
+    "voided_at",
+)  # fmt: skip
+_SUMMARY_TAB_COLUMNS = (
+    "student_grade", "student_id", "kind", "started_by", "returned_ready", "minutes",
+    "tombstone", "voided_at",
+)  # fmt: skip
+_voided = sa.and_(incidents.c.tombstone.is_(False), incidents.c.voided_at.is_not(None))
+_withdrawn = incidents.c.tombstone.is_(True)
+SUMMARY_INDEXES = (
+    sa.Index("ix_incidents_summary_school", incidents.c.school_id, incidents.c.local_date,
+             *(incidents.c[name] for name in _SUMMARY_INCIDENT_COLUMNS), **_counted(incidents)),
+    sa.Index("ix_incidents_summary_date", incidents.c.local_date, incidents.c.school_id,
+             *(incidents.c[name] for name in _SUMMARY_INCIDENT_COLUMNS), **_counted(incidents)),
+    sa.Index("ix_tab_events_summary_school", tab_events.c.school_id, tab_events.c.local_date,
+             *(tab_events.c[name] for name in _SUMMARY_TAB_COLUMNS), **_counted(tab_events)),
+    sa.Index("ix_tab_events_summary_date", tab_events.c.local_date, tab_events.c.school_id,
+             *(tab_events.c[name] for name in _SUMMARY_TAB_COLUMNS), **_counted(tab_events)),
+    sa.Index("ix_incidents_summary_voided", incidents.c.local_date, incidents.c.school_id,
+             incidents.c.level, incidents.c.student_grade, incidents.c.student_id,
+             incidents.c.tombstone, incidents.c.voided_at,
+             sqlite_where=_voided, postgresql_where=_voided),
+    sa.Index("ix_incidents_summary_withdrawn", incidents.c.school_id, incidents.c.tombstone,
+             sqlite_where=_withdrawn, postgresql_where=_withdrawn),
+    sa.Index("ix_follow_ups_summary", follow_ups.c.incident_id, follow_ups.c.kind,
+             follow_ups.c.done_at, follow_ups.c.created_at, follow_ups.c.due_at,
+             follow_ups.c.tombstone, follow_ups.c.voided_at, **_counted(follow_ups)),
+)  # fmt: skip
+"""Covering partial indexes for the administrators' summaries (district/summaries): a report
+reads only these, never the wide rows, whether it covers one school or the whole district."""
+
 RECORD_TABLES: dict[str, sa.Table] = {
     "incident": incidents,
     "tab": tab_events,
