@@ -11,6 +11,7 @@ and a non-zero exit (2 for a user's mistake, 1 for any other); bugs still raise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 from collections.abc import Sequence
@@ -75,6 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     finally:
         gc.enable()
     return int(result or 0)
+
+
+def _reader_went_away() -> int:
+    """The command's output went into a pipe whose reader stopped early (``classlog export |
+    head``): that is the reader's choice, not an error. Standard output is pointed at the null
+    device so the interpreter's last flush at exit stays quiet too."""
+    import os
+
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    return 0

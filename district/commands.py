@@ -48,16 +48,75 @@ def _database_url(args: argparse.Namespace) -> str:
     return url or default_database_url()
 
 
-def _open(args: argparse.Namespace) -> Engine:
-    """An engine on the command's database, migrated to the current schema."""
+def _open(args: argparse.Namespace, *, create: bool = False) -> Engine:
+    """An engine on the command's database, migrated to the current schema. Only a command
+    that creates the district's database (``create``) may start from none: for the others a
+    URL naming no district database is the user's mistake, said in one line, and nothing is
+    created."""
+    import sqlalchemy as sa
+
     from district.db import DatabaseError, create_engine, migrate
 
+    url = _database_url(args)
+    if not create:
+        _require_sqlite_file(url)
     try:
-        engine = create_engine(_database_url(args))
+        engine = create_engine(url)
+        if not create:
+            try:
+                with engine.connect() as connection:
+                    known = sa.inspect(connection).has_table("alembic_version")
+            except sa.exc.SQLAlchemyError as error:
+                engine.dispose()
+                first_line = str(error.orig) if hasattr(error, "orig") else str(error)
+                _fail(f"cannot open the database: {first_line.strip().splitlines()[0]}")
+            if not known:
+                engine.dispose()
+                _fail(_no_database(url))
         migrate(engine)
     except DatabaseError as error:
         _fail(str(error))
     return engine
+
+
+def _no_database(where: str) -> str:
+    return (
+        f"no district database at {where}; create one with "
+        "`classlog district import-roster PATH --db URL`"
+    )
+
+
+def _require_sqlite_file(url: str) -> None:
+    """A SQLite URL naming a file that does not exist is refused before SQLite creates it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database and database != ":memory:" and not Path(database).exists():
+        _fail(_no_database(database))
+
+
+def _require_school(engine: Engine, school_id: str | None) -> None:
+    """``--school`` must name a school (an org) of the district's roster."""
+    if school_id is None:
+        return
+    import sqlalchemy as sa
+
+    from district import tables
+
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.select(tables.orgs.c.sourced_id).where(tables.orgs.c.sourced_id == school_id)
+        ).first()
+    if found is None:
+        engine.dispose()
+        _fail(f"no school {school_id!r} in the district's roster (see the roster's orgs.csv)")
 
 
 def add_commands(subparsers: Any) -> None:
@@ -241,7 +300,7 @@ def import_roster_command(args: argparse.Namespace) -> int:
     path: Path = args.path
     if not path.exists():
         _fail(f"no such file or folder: {path}")
-    engine = _open(args)
+    engine = _open(args, create=True)
     progress = ProgressBar(sys.stderr, _row_counts(path))
     try:
         summary = import_roster(engine, path, progress=progress)
@@ -275,6 +334,7 @@ def enroll_code_command(args: argparse.Namespace) -> int:
     if hours <= 0:
         _fail("--ttl-hours must be positive")
     engine = _open(args)
+    _require_school(engine, args.school)
     try:
         issued = issue_code(
             engine,
@@ -366,6 +426,7 @@ def export_command(args: argparse.Namespace) -> int:
     if selection.date_from and selection.date_to and selection.date_from > selection.date_to:
         _fail("--from is after --to")
     engine = _open(args)
+    _require_school(engine, selection.school_id)
     try:
         with engine.connect() as connection:
             if args.out is None:

@@ -213,6 +213,42 @@ def test_export_jsonl_holds_the_teachers_records_with_ids_level_1_included(
     assert len(csv_result.stdout.splitlines()) == 3
 
 
+def test_export_into_a_pipe_whose_reader_stops_ends_quietly(device_home: Path) -> None:
+    """`classlog export | head -1`: the reader closes the pipe early; no BrokenPipeError."""
+    for _ in range(2):
+        added = classlog(
+            device_home, "log", "add", "--student", "s-1", "--behavior", "DIS-CLASS", "--level", "1"
+        )
+        assert added.returncode == 0, added.stderr
+    result = subprocess.run(
+        f"{sys.executable} -m classlog export --format csv | head -1",
+        shell=True,
+        env={**os.environ, "CLASSLOG_HOME": str(device_home), "TZ": "UTC"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.startswith("record_type,id,")
+    assert result.stderr == ""
+    env = {**os.environ, "CLASSLOG_HOME": str(device_home), "TZ": "UTC"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "classlog", "export", "--format", "jsonl"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    process.stderr.close()
+    assert "BrokenPipeError" not in errors
+    assert "Traceback" not in errors
+    assert errors == ""
+
+
 def test_commands_without_a_device_database_say_how_to_start(tmp_path: Path) -> None:
     home = tmp_path / "empty"
     assert_refused(

@@ -195,3 +195,58 @@ def test_a_file_that_is_not_a_database_is_one_line(
     status, _, err = run(["district", "devices", "--db", f"sqlite:///{impostor}"], capsys)
     assert status == 2
     assert err.startswith("classlog: cannot open the database: file is not a database")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["district", "devices"],
+        ["district", "revoke", "dev-1"],
+        ["district", "export", "--format", "csv"],
+        ["district", "enroll-code", "--school", "school-1", "--role", "mobile"],
+    ],
+)
+def test_a_db_that_names_no_database_is_an_error_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+    status, out, err = run([*command, "--db", f"sqlite:///{missing}"], capsys)
+    assert status == 2
+    assert out == ""
+    assert err.strip() == (
+        f"classlog: no district database at {missing}; create one with "
+        "`classlog district import-roster PATH --db URL`"
+    )
+    assert not missing.exists()
+
+
+def test_import_roster_creates_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    roster = world_roster().write(tmp_path / "roster")
+    status, _, err = run(
+        ["district", "import-roster", str(roster), "--db", f"sqlite:///{fresh}"], capsys
+    )
+    assert status == 0, err
+    assert fresh.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["district", "export", "--format", "csv", "--school", "school-nowhere"],
+        ["district", "enroll-code", "--school", "school-nowhere", "--role", "mobile"],
+    ],
+)
+def test_a_school_that_is_not_in_the_roster_is_an_error_not_an_empty_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'district.db'}"
+    roster = world_roster().write(tmp_path / "roster")
+    assert run(["district", "import-roster", str(roster), "--db", db], capsys)[0] == 0
+    status, out, err = run([*command, "--db", db], capsys)
+    assert status == 2
+    assert out == ""
+    assert "no school 'school-nowhere' in the district's roster" in err
+    assert len(err.strip().splitlines()) == 1
