@@ -11,10 +11,12 @@ from sqlalchemy.engine import Engine
 
 from district.clock import ServerClock
 from district.db import write_transaction
-from district.fields import field_problem
+from district.devices import get_device
+from district.push import grid_behavior_codes
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, students_in_scope
 from schema.clock import Timestamp
+from schema.contract import ContractError, check_fields
 from schema.errors import UserError
 from schema.wire import FIELDS_BY_KIND
 
@@ -29,6 +31,26 @@ class CorrectionError(UserError, ValueError):
     def __init__(self, message: str, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+def _check_void(record: Record, fields: Mapping[str, JsonValue]) -> None:
+    """Voids win everywhere (DESIGN section 5), so a correction that would undo one could never
+    reach the devices: refused. A void carries its reason, and a reason needs a void."""
+    voided = record.fields.get("voided_at") is not None
+    will_be_voided = fields["voided_at"] is not None if "voided_at" in fields else voided
+    has_reason = "void_reason" in FIELDS_BY_KIND[record.kind]
+    if voided and not will_be_voided:
+        raise CorrectionError(
+            "a voided record stays voided: voids cannot be undone (log a new record instead)",
+            409,
+        )
+    if not has_reason:
+        return
+    reason = fields["void_reason"] if "void_reason" in fields else record.fields.get("void_reason")
+    if will_be_voided and not reason:
+        raise CorrectionError("a voided record keeps a void_reason: give the corrected one", 422)
+    if not will_be_voided and "void_reason" in fields and fields["void_reason"] is not None:
+        raise CorrectionError("void_reason goes with voided_at: set both to void the record", 422)
 
 
 def correct_record(
@@ -54,9 +76,12 @@ def correct_record(
         fixed = sorted(set(fields) & FIXED_FIELDS)
         if fixed:
             raise CorrectionError(f"a correction cannot change {', '.join(fixed)}", 422)
-        problem = field_problem(fields)
-        if problem is not None:
-            raise CorrectionError(problem, 422)
+        codes = grid_behavior_codes(tx.connection) if "behavior_code" in fields else None
+        try:
+            fields = check_fields(record.kind, fields, behavior_codes=codes)
+        except ContractError as error:
+            raise CorrectionError(str(error), 422) from None
+        _check_void(record, fields)
         if record.kind == "incident" and "level" in fields and fields["level"] != 2:
             raise CorrectionError(
                 "the server keeps Level 2 records only: a Level 1 record never leaves its device",
@@ -66,11 +91,20 @@ def correct_record(
         moves = new_student is not None and new_student != record.student_id
         if moves and not students_in_scope(tx.connection, admin, [str(new_student)]):
             raise CorrectionError(f"student {new_student} is not in your scope", 422)
+        owner = get_device(tx.connection, record.owner_device_id)
+        if moves and (
+            owner is None or not students_in_scope(tx.connection, owner, [str(new_student)])
+        ):
+            raise CorrectionError(
+                f"student {new_student} is outside the owning device's scope: it could not"
+                " hold its own record (void this one and log a new one for that student)",
+                422,
+            )
         stamps = [Timestamp.decode(hlc) for hlc in record.field_hlc.values()]
         hlc = clock.after(*stamps).encode()
         outcome = merge(record, fields, hlc)
         if not outcome.won:
-            raise CorrectionError("nothing to change (a voided record stays voided)", 409)
+            raise CorrectionError("nothing to change", 409)
         records.audit(record.id, outcome, hlc, written_by=f"admin:{admin.id}", reason=reason)
         if record.kind != "follow_up":
             move_student(records, record, outcome.won.get("student_id"))

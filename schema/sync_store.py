@@ -18,8 +18,9 @@ the local value unless the incoming field's clock is strictly greater than that 
 same comparison the server will make when the op arrives, so the device shows now what the
 server will hold then. An administrator's correction newer than the local edit wins; an older
 one loses (the server will answer ``superseded`` for it or apply ours over it). The losing value,
-either side's, goes to the audit table. Voids win: a set ``voided_at`` is never cleared by a
-pull. Clocks remembered from earlier pulls are deliberately not compared: a record retracted and
+either side's, goes to the audit table. Voids win: a set ``voided_at`` (or its reason) is never
+cleared by a pull; a corrected reason or time of a void is taken like any other field.
+Clocks remembered from earlier pulls are deliberately not compared: a record retracted and
 brought back (Level 2 -> 1 -> 2) restarts its clocks on the server, and an old remembered clock
 would otherwise keep a value the server no longer has. ``field_hlc`` records the clock of each
 value that came from the server, for audit.
@@ -662,7 +663,7 @@ class SyncStore:
         for name, value in fields.items():
             incoming_clock = clocks.get(name) or change_clock
             local_clock = pending.get(name, "")
-            if name in _VOID_FIELDS and local.get("voided_at") is not None:
+            if name in _VOID_FIELDS and local.get("voided_at") is not None and value is None:
                 if value != local.get(name):
                     lost_incoming[name] = value
                 continue
