@@ -4,6 +4,11 @@ that name file, line and column, demographics kept on the server only."""
 from __future__ import annotations
 
 import hashlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,6 +17,7 @@ import sqlalchemy as sa
 from serverkit import SCHOOL_1, large_roster, world_roster
 
 from district import tables
+from district.db import is_sqlite
 from district.roster_import import import_roster
 from schema.roster import RosterError
 
@@ -164,3 +170,98 @@ def test_fifty_thousand_students_import_and_a_late_error_in_them_changes_nothing
         assert _count(engine, tables.students, tables.students.c.school_id == SCHOOL_1) == 6
     finally:
         engine.dispose()
+
+
+ROW_40000 = "big-st39999"
+"""The 40,000th student of ``large_roster``: the write refuses it mid-transaction."""
+
+SQLITE_REFUSAL = f"""
+CREATE TRIGGER refuse_row_40000 BEFORE INSERT ON students WHEN NEW.sourced_id = '{ROW_40000}'
+BEGIN SELECT RAISE(ABORT, 'constraint violated by row 40000'); END
+"""
+POSTGRES_REFUSAL = (
+    f"""
+CREATE FUNCTION refuse_row_40000() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.sourced_id = '{ROW_40000}' THEN
+    RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = 'violated by row 40000';
+  END IF;
+  RETURN NEW;
+END $$
+""",
+    """
+CREATE TRIGGER refuse_row_40000 BEFORE INSERT ON students
+FOR EACH ROW EXECUTE FUNCTION refuse_row_40000()
+""",
+)
+
+
+@pytest.mark.slow
+def test_a_constraint_violation_on_the_40000th_row_mid_write_changes_nothing(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The reader finds nothing wrong; the database refuses one row deep inside the write
+    transaction, after tens of thousands were written in it. Nothing of it stays."""
+    with engine.begin() as connection:
+        statements = (SQLITE_REFUSAL,) if is_sqlite(engine) else POSTGRES_REFUSAL
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    big = large_roster(40_000)
+    for row in big.rows["users.csv"]:
+        if row["sourcedId"] == "t1":
+            row["givenName"] = "Renamed"
+    before = fingerprint(engine)
+    with pytest.raises(sa.exc.DBAPIError, match="row 40000"):
+        import_roster(engine, big.write(tmp_path / "big"))
+    assert fingerprint(engine) == before
+    assert _count(engine, tables.students, tables.students.c.school_id == "big-school") == 0
+
+
+def _writer_holds_students(url: str, sqlite_file: Path | None) -> bool:
+    """Whether another connection is inside a write that has already written roster rows."""
+    if sqlite_file is not None:
+        wal = Path(f"{sqlite_file}-wal")
+        if not wal.exists() or wal.stat().st_size < 4 * 1024 * 1024:
+            return False
+        probe = sqlite3.connect(sqlite_file, timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+    watcher = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with watcher.connect() as connection:
+            held = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'students'::regclass"
+                " AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
+            ).scalar_one()
+    finally:
+        watcher.dispose()
+    return bool(held)
+
+
+@pytest.mark.slow
+def test_a_roster_import_killed_mid_write_changes_nothing(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    big = large_roster(40_000).write(tmp_path / "big")
+    before = fingerprint(engine)
+    sqlite_file = Path(engine.url.database or "") if is_sqlite(engine) else None
+    command = [sys.executable, "-m", "classlog", "district", "import-roster", str(big),
+               "--db", database_url]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not _writer_holds_students(database_url, sqlite_file):
+            assert process.poll() is None, "the import ended before it could be killed mid-write"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    assert fingerprint(engine) == before
+    summary = import_roster(engine, big)
+    assert summary.counts["students"].added == 40_000

@@ -24,7 +24,8 @@ from syncd.daemon import Daemon
 @contextlib.contextmanager
 def tiny_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
     """A real, small filesystem (tmpfs) so writes fail with ENOSPC the way a full laptop disk
-    does; SQLite reports it as SQLITE_FULL. Needs root (CI runs as root)."""
+    does; SQLite reports it as SQLITE_FULL. Needs root (CI runs as root): without it the test
+    is skipped, except under CI, where it fails as the PostgreSQL and tmux guards do."""
     folder.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
@@ -32,7 +33,10 @@ def tiny_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
         check=False,
     )
     if mounted.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
+        problem = mounted.stderr.decode(errors="replace").strip()
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI must run the full-disk tests, but mounting a tmpfs failed: {problem}")
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {problem}")
     try:
         yield folder
     finally:
