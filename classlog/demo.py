@@ -139,7 +139,24 @@ def run_demo(keep: Path | None = None, *, offline: bool = False) -> int:
         return _run_online(base, home, roster, env, fresh)
     finally:
         if keep is None:
-            shutil.rmtree(base, ignore_errors=True)
+            _remove_unless_in_use(base, home)
+
+
+def _remove_unless_in_use(base: Path, home: Path) -> None:
+    """Remove the throwaway directory, unless another classlog process still uses its device
+    home (a second screen or a sync daemon started by hand): then it is kept, and said so."""
+    from syncd.lock import LOCK_FILE_NAME as SYNC_LOCK
+    from tui.session import LOCK_FILE_NAME as TUI_LOCK
+    from tui.session import in_use
+
+    if in_use(home / TUI_LOCK) or in_use(home / SYNC_LOCK):
+        print(
+            f"classlog demo: kept {base}: another classlog process still uses it "
+            "(remove it once that process has ended)",
+            file=sys.stderr,
+        )
+        return
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _open_tui(home: Path) -> int:

@@ -173,12 +173,31 @@ class ClasslogApp(App[int]):
         if isinstance(screen, HomeScreen):
             yield from screen.commands()
         yield SystemCommand("Help", "What every key does, and the main flows", self.action_help)
-        yield SystemCommand("Quit", "Close classlog", self.exit)
+        yield SystemCommand("Quit", "Close classlog", self.action_quit)
         yield from (
             command
             for command in super().get_system_commands(screen)
             if command.title in {"Keys", "Theme", "Screenshot"}
         )
+
+    async def action_quit(self) -> None:
+        """Quit, after one question when leaving would leave something behind: Take a Breaks
+        still running, or records waiting to sync while no sync daemon runs to send them. A
+        second ctrl+q on that question quits."""
+        from tui.quit import QuitScreen, reasons_to_stay
+
+        if isinstance(self.screen, QuitScreen):
+            self.exit()
+            return
+        reasons = reasons_to_stay(self.reader)
+        if not reasons:
+            self.exit()
+            return
+        self.push_screen(QuitScreen(reasons), self._quit_answered)
+
+    def _quit_answered(self, leave: bool | None) -> None:
+        if leave:
+            self.exit()
 
     def report_error(self, error: Exception) -> None:
         """A refused action, in one line (never parsed as markup)."""
@@ -195,6 +214,15 @@ def run(home: Path) -> int:
     except OSError as error:
         sys.stderr.write(f"classlog: cannot open {home}: {error.strerror or error}\n")
         return 2
+    from tui.session import Session
+
+    session = Session(home)
+    try:
+        session.acquire()
+    except (ClasslogError, OSError) as error:
+        reader.close()
+        sys.stderr.write(f"classlog: {one_line(error)}\n")
+        return 2
     app = ClasslogApp(reader=reader)
     try:
         app.run()
@@ -202,3 +230,4 @@ def run(home: Path) -> int:
     finally:
         app.wait_for_store_loader()
         reader.close()
+        session.release()

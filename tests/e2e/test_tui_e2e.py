@@ -53,3 +53,26 @@ def test_teacher_logs_level_1_with_six_keys_and_starts_a_take_a_break(
     finally:
         store.close()
     tmux.send("C-q")
+
+
+def test_a_second_screen_on_the_same_device_is_refused_and_quitting_asks_about_a_break(
+    tmux: Any, classlog_command: Any, device_home: Path, tmp_path: Path
+) -> None:
+    env = {"CLASSLOG_HOME": str(device_home), "TZ": "UTC", "TERM": "xterm-256color"}
+    tmux.start(classlog_command.argv(), env)
+    tmux.wait_for("Find:")
+    second = type(tmux)(tmp_path / "second.sock")
+    try:
+        second.start(classlog_command.argv(), env)
+        screen = second.wait_for("EXIT=2")
+        assert "classlog is already open on this device's data in another window" in screen
+    finally:
+        second.kill()
+    for key in ("l", "o", "2", "Enter"):
+        tmux.send(key)
+    tmux.wait_for("Take a Break started")
+    tmux.send("C-q")
+    tmux.wait_for("Quit classlog?")
+    assert "1 Take a Break still running" in tmux.screen()
+    tmux.send("y")
+    tmux.wait_for("EXIT=0")
