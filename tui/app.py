@@ -138,6 +138,9 @@ class ClasslogApp(App[int]):
 
     def get_default_screen(self) -> Screen[None]:
         reader = self.reader
+        enrolled = reader.meta("enrolled_staff_id")
+        if enrolled and enrolled != reader.staff_id and reader.staff_member(enrolled) is not None:
+            self.store.set_config(staff_id=enrolled)
         if reader.staff_id is None or reader.staff_member(reader.staff_id) is None:
             from tui.setup.first_run import NoRosterScreen, StaffPickerScreen
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
@@ -14,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from schema.rows import StaffRow
+from schema.rows import DeviceReader, StaffRow
 from tui.appref import classlog_of
 from tui.home.student_list import folded
 from tui.text import fit, literal, one_line
@@ -65,6 +66,34 @@ class NoRosterScreen(Screen[None]):
         self.app.push_screen(next_screen)
 
 
+def device_staff(reader: DeviceReader) -> list[StaffRow]:
+    """The staff who may be this device's user: those of the device's school (the one it was
+    enrolled for), and of its sections when the enrollment named some and they teach one of
+    them. A device not enrolled yet lists everyone of its roster."""
+    staff = reader.all_staff()
+    school_id = reader.meta("school_id")
+    if school_id:
+        staff = [member for member in staff if member.school_id == school_id]
+    try:
+        sections = json.loads(reader.meta("enrolled_sections") or "[]")
+    except ValueError:
+        sections = []
+    if sections and isinstance(sections, list):
+        marks = ", ".join("?" * len(sections))
+        teaching = {
+            row[0]
+            for row in reader.connection.execute(
+                f"SELECT user_id FROM enrollments WHERE role != 'student' "
+                f"AND section_id IN ({marks})",
+                [str(section) for section in sections],
+            )
+        }
+        in_sections = [member for member in staff if member.sourced_id in teaching]
+        if in_sections:
+            staff = in_sections
+    return staff
+
+
 class StaffPickerScreen(Screen[None]):
     """Asks once which staff member uses this device (kept in the device settings)."""
 
@@ -86,7 +115,7 @@ class StaffPickerScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.staff = _classlog(self).store.all_staff()
+        self.staff = device_staff(_classlog(self).reader)
         self._rebuild()
         self.query_one(OptionList).focus()
 
