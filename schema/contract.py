@@ -36,6 +36,7 @@ from pydantic import (
     ValidationInfo,
 )
 
+from schema.errors import ClasslogError
 from schema.fields import REQUIRED_ON_CREATE, SAFEGUARDS, Shape
 from schema.models import Action, FollowUpKind, StartedBy, TabKind
 
@@ -56,7 +57,7 @@ class Stored:
     shape: Shape
 
 
-class ContractError(ValueError):
+class ContractError(ClasslogError, ValueError):
     """Fields that break the contract, described in one line."""
 
 
