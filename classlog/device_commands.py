@@ -38,6 +38,21 @@ def add_commands(commands: Any) -> None:
     add_home_option(tui)
     tui.set_defaults(handler=open_tui)
 
+    admin = commands.add_parser(
+        "admin",
+        help="the administrator's dashboard (on a device enrolled with an admin code)",
+        description="Summaries from the district server as charts and tables, with this "
+        "device's admin token. `classlog` opens it too on a device enrolled as admin.",
+    )
+    add_home_option(admin)
+    admin.add_argument(
+        "--export-dir",
+        type=Path,
+        metavar="DIR",
+        help="where CSV exports are written (default: the current directory)",
+    )
+    admin.set_defaults(handler=open_admin)
+
     demo = commands.add_parser(
         "demo", help="try classlog with a demo school, in a throwaway home directory"
     )
@@ -149,9 +164,25 @@ def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> DeviceSt
 
 
 def open_tui(args: argparse.Namespace) -> int:
+    from tui.admin.connection import enrolled_role
     from tui.app import run
 
-    return run(home_dir(args))
+    home = home_dir(args)
+    if enrolled_role(home) == "admin":
+        return open_admin(args)
+    return run(home)
+
+
+def open_admin(args: argparse.Namespace) -> int:
+    from tui.admin.app import run
+    from tui.admin.connection import NotAnAdminDevice, admin_connection
+
+    home = home_dir(args)
+    try:
+        admin_connection(home)
+    except NotAnAdminDevice as error:
+        raise UserError(str(error)) from None
+    return run(home, export_dir=getattr(args, "export_dir", None))
 
 
 def run_demo(args: argparse.Namespace) -> int:
