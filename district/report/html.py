@@ -207,8 +207,10 @@ def _chart(
     values: list[float | None] = []
     for row in rows:
         value = row.get(column)
-        usable = isinstance(value, int | float) and not isinstance(value, bool)
-        values.append(None if row.get("suppressed") or not usable else float(value))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values.append(None if row.get("suppressed") else float(value))
+        else:
+            values.append(None)
     if all(value is None for value in values):
         return None
     horizontal = key not in VERTICAL_SECTIONS

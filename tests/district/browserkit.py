@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +134,8 @@ class Browser:
         return target
 
     def close(self) -> None:
-        try:
+        with suppress(RuntimeError, TimeoutError, OSError):
             self.send("Browser.close", page=False)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -168,7 +166,7 @@ def chromium(profile: Path) -> Iterator[Browser]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         close_fds=False,
-        preexec_fn=on_fds_3_and_4,  # noqa: PLW1509
+        preexec_fn=on_fds_3_and_4,
     )
     os.close(browser_in)
     os.close(browser_out)
