@@ -186,6 +186,22 @@ def add_commands(subparsers: Any) -> None:
     _add_db(devices)
     devices.set_defaults(handler=devices_command)
 
+    report = commands.add_parser(
+        "report",
+        help="write the monthly data-review report: one self-contained HTML file",
+        description="Every summary report (Big 5, levels, Take a Break, follow-ups, "
+        "progression, equity) as SVG charts and tables in one HTML file that opens with no "
+        "network and prints on A4 or Letter. Same numbers as `district summary` and the API.",
+    )
+    _add_db(report)
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    report.add_argument("--school", metavar="SOURCEDID", help="one school (default: the district)")
+    report.add_argument(
+        "--from", dest="date_from", metavar="YYYY-MM-DD", help="first day (default: school year)"
+    )
+    report.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (inclusive)")
+    report.set_defaults(handler=report_command)
+
     export = commands.add_parser(
         "export",
         help="export Level 2 records (jsonl, csv or Ed-Fi JSON)",
@@ -441,4 +457,23 @@ def export_command(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"exported {count} Level 2 record(s)", file=sys.stderr)
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from district.report.write import ReportError, write_report
+
+    out: Path = args.out
+    if out.suffix.lower() not in (".html", ".htm"):
+        _fail(f"--out {out}: the report is an HTML file (name it FILE.html)")
+    engine = _open(args)
+    try:
+        written = write_report(
+            engine, out, school=args.school, date_from=args.date_from, date_to=args.date_to
+        )
+    except ReportError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    print(f"wrote {written.path} ({written.scope_name}, {written.period}; {written.size_kb} KB)")
     return 0

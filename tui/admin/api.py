@@ -111,13 +111,15 @@ class SummariesClient:
             raise FetchError(f"the server's {report} report has no rows")
         return data
 
-    async def records(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """The Level 2 records behind a drill-down (``GET /v1/summaries/records``)."""
+    async def records(self, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+        """The Level 2 records behind a drill-down (``GET /v1/summaries/records``), newest
+        first, and how many there are in all (the list stops at the server's limit)."""
         data = await self._get("/v1/summaries/records", params)
-        rows = data.get("rows") if isinstance(data, dict) else data
+        rows = data.get("rows") if isinstance(data, dict) else None
         if not isinstance(rows, list):
             raise FetchError("the server's record list was not a list")
-        return [row for row in rows if isinstance(row, dict)]
+        total = data.get("total") if isinstance(data.get("total"), int) else len(rows)
+        return [row for row in rows if isinstance(row, dict)], int(total)
 
     async def record(self, record_id: str) -> dict[str, Any]:
         """One record, read-only (``GET /v1/admin/records/{id}``)."""

@@ -20,17 +20,22 @@ if TYPE_CHECKING:
     from tui.admin.app import AdminApp
 
 RECORD_COLUMNS = (
-    ("when", ("local_date", "occurred_at")),
+    ("date", ("local_date", "occurred_at")),
+    ("hour", ("local_hour",)),
     ("student", ("student_name", "student_id")),
-    ("behavior", ("behavior", "behavior_code")),
-    ("level", ("level",)),
+    ("grade", ("student_grade",)),
+    ("behavior", ("behavior_code",)),
     ("location", ("location",)),
+    ("removal", ("removal",)),
+    ("ISS", ("iss",)),
 )
 
 
 def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str:
     for key in keys:
         value = record.get(key)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         if value not in (None, ""):
             return one_line(str(value))
     fields = record.get("fields")
@@ -78,7 +83,7 @@ class RecordsScreen(Screen[None]):
 
     async def _load(self) -> None:
         try:
-            records = await admin_app(self).client.records(self.params)
+            records, total = await admin_app(self).client.records(self.params)
         except FetchError as error:
             self.query_one("#records-status", Static).update(
                 Content(f"Could not load the records: {error.reason}.")
@@ -91,8 +96,11 @@ class RecordsScreen(Screen[None]):
                 *[Text(_first(record, keys)) for _, keys in RECORD_COLUMNS],
             )
         count = len(records)
+        shown = f"{total} record{'s' if total != 1 else ''}"
+        if count < total:
+            shown += f", the newest {count} listed"
         self.query_one("#records-status", Static).update(
-            f"{count} record{'s' if count != 1 else ''}" + (": Enter opens one" if count else "")
+            shown + (": Enter opens one, read-only" if count else "")
         )
         table.focus()
 

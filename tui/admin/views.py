@@ -110,7 +110,7 @@ def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[dict[st
 
 
 HIDDEN_COLUMNS = frozenset({"section", "key", "suppressed", "reason", "school_days"})
-VERTICAL_SECTIONS = frozenset({"month", "hour", "weekday", "day", "tiers", "tier"})
+VERTICAL_SECTIONS = frozenset({"month", "hour", "weekday", "tier"})
 CHART_COLUMNS: dict[str, tuple[str, ...]] = {
     "big5": ("per_school_day", "incidents", "students"),
     "levels": ("value",),
@@ -124,7 +124,7 @@ CHART_COLUMNS_BY_SECTION: dict[tuple[str, str], tuple[str, ...]] = {
     ("big5", "hour"): ("incidents",),
     ("big5", "weekday"): ("incidents",),
     ("big5", "student"): ("incidents",),
-    ("big5", "tiers"): ("students",),
+    ("big5", "tier"): ("students",),
 }
 DRILL_PARAMS: dict[str, str] = {
     "behavior": "behavior",
@@ -135,6 +135,25 @@ DRILL_PARAMS: dict[str, str] = {
 }
 """A section whose rows each stand for one behavior, location, hour, weekday or student, and
 the records API's parameter that selects the Level 2 records behind such a row."""
+
+
+def drill_params(report: str, parameter: str | None, row: dict[str, Any]) -> dict[str, str] | None:
+    """The records API's parameters for the Level 2 records behind ``row``, or None where the
+    row stands for no such set (a month, a total, a suppressed cell)."""
+    if row.get("suppressed"):
+        return None
+    if report == "big5" and parameter is not None and row.get("key") is not None:
+        return {parameter: str(row["key"])}
+    params = {
+        name: str(row[field])
+        for field, name in (
+            ("behavior_code", "behavior"),
+            ("student_id", "student"),
+            ("school_id", "school"),
+        )
+        if row.get(field)
+    }
+    return params if "behavior" in params or "student" in params else None
 
 
 def _columns(rows: Sequence[dict[str, Any]], declared: Sequence[str]) -> list[str]:
@@ -198,12 +217,7 @@ def generic_views(
                 rows=table,
                 chart_column=chart_column,
                 horizontal=name not in VERTICAL_SECTIONS,
-                drill=[
-                    {parameter: str(member.get("key"))}
-                    if parameter and member.get("key") is not None and report == "big5"
-                    else None
-                    for member in members
-                ],
+                drill=[drill_params(report, parameter, member) for member in members],
             )
         )
     return views
