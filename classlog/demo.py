@@ -121,7 +121,7 @@ def seed_history(home: Path) -> None:
         store.close()
 
 
-def run_demo(keep: Path | None = None, *, offline: bool = False) -> int:
+def run_demo(keep: Path | None = None, *, offline: bool = False, admin: bool = False) -> int:
     from classlog.demo_roster import write_demo_roster
 
     base = keep or Path(tempfile.mkdtemp(prefix="classlog-demo-"))
@@ -129,6 +129,10 @@ def run_demo(keep: Path | None = None, *, offline: bool = False) -> int:
     home = base / "device"
     env = {**os.environ, "CLASSLOG_HOME": str(home)}
     try:
+        if admin:
+            from classlog.demo_district import run_admin_demo
+
+            return run_admin_demo(base, env)
         roster = write_demo_roster(base / "roster")
         fresh = not (home / "device.db").exists()
         if fresh:

@@ -60,6 +60,11 @@ def add_commands(commands: Any) -> None:
     demo.add_argument(
         "--offline", action="store_true", help="the TUI alone: no local server, no daemon"
     )
+    demo.add_argument(
+        "--admin",
+        action="store_true",
+        help="the administrator's dashboard on a demo district with a few months of history",
+    )
     demo.set_defaults(handler=run_demo)
 
     roster = commands.add_parser("roster", help="the device's roster")
@@ -188,7 +193,7 @@ def open_admin(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from classlog.demo import run_demo as demo
 
-    return demo(Path(args.keep) if args.keep else None, offline=args.offline)
+    return demo(Path(args.keep) if args.keep else None, offline=args.offline, admin=args.admin)
 
 
 def roster_import_command(args: argparse.Namespace) -> int:

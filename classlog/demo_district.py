@@ -1,0 +1,333 @@
+"""`classlog demo --admin`: the demo district with a few months of history, and the
+administrator's dashboard open on it.
+
+The history reaches the server the way real records do: through the push API, from enrolled
+mobile-response devices, so the summaries count exactly what a district would have received.
+It is deterministic for a given seed and the day it is made: a few students with many Level 2
+incidents, class-period hours, weekdays only, removals and In-School Suspensions now and then,
+Take a Break events, and follow-ups (most done, some open, some overdue).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from uuid6 import uuid7
+
+from classlog.common import UserError
+from classlog.demo import DEMO_SCHOOL
+from schema.clock import Timestamp
+
+TIME_ZONE = ZoneInfo("America/Chicago")
+LOCATIONS = (
+    ("Classroom", 60),
+    ("Hallway", 14),
+    ("Cafeteria", 10),
+    ("Playground", 6),
+    ("Gym", 5),
+    ("Bus", 3),
+    ("Restroom", 2),
+)
+HOUR_WEIGHTS = ((7, 3), (8, 10), (9, 12), (10, 14), (11, 16), (12, 18), (13, 15), (14, 9))
+BEHAVIOR_WEIGHT_DECAY = 0.72
+COMMON_BEHAVIORS = (
+    "DIS-CLASS", "LANG-STUDENT", "DIS-HALL", "PHYS-CONTACT", "DEVICE", "DIS-TAUNT", "TECH",
+    "LANG-STAFF", "DIS-LEAVE", "PROP", "LANG-PUTDOWN", "DRESS",
+)  # fmt: skip
+PUSH_BATCH = 400
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStudent:
+    sourced_id: str
+    grade: str
+    iep: bool
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    ops: list[dict[str, Any]]
+    incidents: int
+    tabs: int
+    follow_ups: int
+
+
+def roster_students(roster: Path) -> tuple[list[DemoStudent], list[str]]:
+    """The students (id, grade, IEP) and teachers of a OneRoster folder."""
+    from schema.roster import read_roster
+
+    data = read_roster(roster)
+    students = [
+        DemoStudent(student.sourced_id, student.grade or "07", bool(student.iep))
+        for student in data.students
+    ]
+    teachers = [member.sourced_id for member in data.staff if member.role == "teacher"]
+    return students, teachers or [member.sourced_id for member in data.staff]
+
+
+def level2_behaviors(grade: str = "07") -> list[str]:
+    """Grid codes a teacher may answer at Level 2 in middle school, most common first; no
+    Title IX or mandatory-reporting behavior (those are office business)."""
+    from schema.grid import default_grid
+
+    grid = default_grid()
+    year = grid.school_years()[-1]
+    allowed = [
+        entry.code
+        for entry in grid.behaviors(year, grade)
+        if 2 in entry.staff_levels and not entry.title_ix and not entry.mandatory_reporting
+    ]
+    common = [code for code in COMMON_BEHAVIORS if code in allowed]
+    return common + [code for code in allowed if code not in common]
+
+
+def school_days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
+    return rng.choices([item for item, _ in weighted], [weight for _, weight in weighted])[0]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def make_history(
+    students: Sequence[DemoStudent],
+    staff: Sequence[str],
+    device_id: str,
+    *,
+    first: date,
+    last: date,
+    per_day: float,
+    seed: int = 11,
+    now: datetime | None = None,
+) -> History:
+    """Push ops for Level 2 incidents, their follow-ups and Take a Break events from ``first``
+    to ``last`` (school-local days), about ``per_day`` incidents a school day."""
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    behaviors = level2_behaviors()
+    behavior_weights = [
+        (code, max(1, round(1000 * BEHAVIOR_WEIGHT_DECAY**rank)))
+        for rank, code in enumerate(behaviors)
+    ]
+    ranked = list(students)
+    rng.shuffle(ranked)
+    student_weights = [
+        (student, max(1, round(1000 / (rank + 1) ** 1.15))) for rank, student in enumerate(ranked)
+    ]
+    wall_ms = int(now.timestamp() * 1000)
+    counter = 0
+    ops: list[dict[str, Any]] = []
+
+    def op(kind: str, record_id: str, fields: dict[str, Any]) -> None:
+        nonlocal counter
+        counter += 1
+        ops.append(
+            {
+                "op_id": f"{device_id}-{counter}",
+                "seq": counter,
+                "kind": kind,
+                "id": record_id,
+                "op": "upsert",
+                "fields": fields,
+                "hlc": Timestamp(wall_ms, counter, device_id).encode(),
+            }
+        )
+
+    incidents = tabs = follow_ups = 0
+    for day in school_days(first, last):
+        month_factor = 1.0 + 0.25 * (day.month in (10, 11, 2, 3))
+        count = max(0, round(rng.gauss(per_day * month_factor, per_day / 4)))
+        for _ in range(count):
+            student = _pick(rng, student_weights)
+            hour = _pick(rng, HOUR_WEIGHTS)
+            moment = datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=TIME_ZONE)
+            if moment > now:
+                continue
+            actions = ["support_staff"]
+            fields: dict[str, Any] = {
+                "student_id": student.sourced_id,
+                "staff_id": rng.choice(staff),
+                "device_id": device_id,
+                "behavior_code": _pick(rng, behavior_weights),
+                "level": 2,
+                "occurred_at": _stamp(moment),
+                "tz": TIME_ZONE.key,
+                "location": _pick(rng, LOCATIONS),
+                "note": "",
+                "created_at": _stamp(moment),
+                "updated_at": _stamp(moment),
+            }
+            roll = rng.random()
+            if roll < 0.05:
+                actions.append("iss")
+                fields["iss_days"] = rng.choice((0.5, 1.0))
+                if student.iep:
+                    fields["iss_safeguards"] = {
+                        "school_work": True,
+                        "special_education_services": True,
+                        "peer_without_disability": True,
+                    }
+            elif roll < 0.20:
+                actions.append("removal")
+            if rng.random() < 0.4:
+                actions.append("family_contact")
+            fields["actions"] = actions
+            if rng.random() < 0.03:
+                fields["progression_bypassed"] = True
+                fields["bypass_reason"] = "Safety of other students"
+            incident_id = str(uuid7())
+            op("incident", incident_id, fields)
+            incidents += 1
+            due = moment + timedelta(days=1)
+            done = rng.random() < (0.9 if due < now - timedelta(days=7) else 0.5)
+            follow_up: dict[str, Any] = {
+                "incident_id": incident_id,
+                "kind": "family_contact",
+                "created_at": _stamp(moment),
+            }
+            if done:
+                follow_up["done_at"] = _stamp(
+                    min(now, moment + timedelta(hours=rng.randrange(2, 60)))
+                )
+            op("follow_up", str(uuid7()), follow_up)
+            follow_ups += 1
+        for _ in range(max(0, round(rng.gauss(per_day * 0.7, per_day / 5)))):
+            student = _pick(rng, student_weights)
+            start = datetime.combine(
+                day, time(_pick(rng, HOUR_WEIGHTS), rng.randrange(60)), tzinfo=TIME_ZONE
+            )
+            if start > now:
+                continue
+            kind = _pick(rng, (("spot", 5), ("out", 3), ("out_and_back", 2)))
+            tab: dict[str, Any] = {
+                "student_id": student.sourced_id,
+                "staff_id": rng.choice(staff),
+                "device_id": device_id,
+                "kind": kind,
+                "started_by": rng.choice(("student", "teacher")),
+                "started_at": _stamp(start),
+                "ended_at": _stamp(start + timedelta(minutes=rng.randrange(3, 25))),
+                "returned_ready": rng.random() < 0.85,
+                "tz": TIME_ZONE.key,
+            }
+            if kind == "out_and_back":
+                tab["reflection"] = "Talked about what to try next time."
+            op("tab", str(uuid7()), tab)
+            tabs += 1
+    return History(ops, incidents, tabs, follow_ups)
+
+
+class SeedError(Exception):
+    """The server refused the demo history; the message says what."""
+
+
+def push_history(url: str, token: str, device_id: str, ops: Sequence[dict[str, Any]]) -> int:
+    """Push ``ops`` in batches; returns how many were applied."""
+    applied = 0
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as client:
+        for start in range(0, len(ops), PUSH_BATCH):
+            batch = list(ops[start : start + PUSH_BATCH])
+            response = client.post("/v1/sync/push", json={"device_id": device_id, "ops": batch})
+            if response.status_code != 200:
+                raise SeedError(f"push refused: HTTP {response.status_code} {response.text[:300]}")
+            for result in response.json()["results"]:
+                if result["status"] == "rejected":
+                    raise SeedError(f"an op was rejected: {result.get('reason')}")
+                applied += result["status"] == "applied"
+    return applied
+
+
+def enroll_device(url: str, code: str, device_id: str, name: str) -> str:
+    """Trade an enrollment code for a token (for the seeding device)."""
+    response = httpx.post(
+        f"{url}/v1/devices/enroll",
+        json={"code": code, "device_id": device_id, "device_name": name},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise SeedError(f"enrollment refused: HTTP {response.status_code} {response.text[:300]}")
+    token: str = response.json()["token"]
+    return token
+
+
+def seed_history(
+    url: str,
+    code: str,
+    roster: Path,
+    *,
+    days: int = 100,
+    per_day: float = 14.0,
+    seed: int = 11,
+) -> History:
+    """Enroll a mobile-response device with ``code`` and push the demo history through it."""
+    students, teachers = roster_students(roster)
+    device_id = f"demo-history-{uuid7().hex[:12]}"
+    token = enroll_device(url, code, device_id, "demo history")
+    today = datetime.now(UTC).astimezone(TIME_ZONE).date()
+    history = make_history(
+        students,
+        teachers,
+        device_id,
+        first=today - timedelta(days=days),
+        last=today,
+        per_day=per_day,
+        seed=seed,
+    )
+    push_history(url, token, device_id, history.ops)
+    return history
+
+
+DEMO_STUDENTS = 480
+
+
+def run_admin_demo(base: Path, env: dict[str, str]) -> int:
+    """A local district server on SQLite with the demo roster (480 students) and about 100
+    days of history, an admin device enrolled district-wide in ``base/admin``, and the
+    dashboard open on it. Everything stops when the dashboard closes."""
+    from classlog.demo import _background, _classlog, _free_port, _run, _wait_for_health
+    from classlog.demo_roster import write_demo_roster
+
+    roster = write_demo_roster(base / "district-roster", students=DEMO_STUDENTS)
+    database = f"sqlite:///{base / 'district.db'}"
+    fresh = not (base / "district.db").exists()
+    if fresh:
+        _run(_classlog("district", "import-roster", str(roster), "--db", database), env)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    home = base / "admin"
+    admin_env = {**env, "CLASSLOG_HOME": str(home)}
+    server = _classlog("server", "--db", database, "--host", "127.0.0.1", "--port", str(port))
+    with _background(server, env, base / "server.log") as server_process:
+        _wait_for_health(url, server_process)
+
+        def code(*options: str) -> str:
+            made = _run(_classlog("district", "enroll-code", *options, "--db", database), env)
+            return made.split()[-1]
+
+        if fresh:
+            print("seeding about 100 days of history for the demo district...", flush=True)
+            try:
+                seed_history(url, code("--school", DEMO_SCHOOL, "--role", "mobile"), roster)
+            except SeedError as error:
+                raise UserError(f"demo set-up failed: {error}") from None
+        _run(_classlog("enroll", url, code("--role", "admin"), "--name", "demo admin"), admin_env)
+        from tui.admin.app import run
+
+        return run(home)
