@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from uuid6 import uuid7
 
-from classlog.common import UserError
 from classlog.demo import DEMO_SCHOOL
 from schema.clock import Timestamp
+from schema.errors import ClasslogError, UserError
 
 TIME_ZONE = ZoneInfo("America/Chicago")
 LOCATIONS = (
@@ -232,7 +232,7 @@ def make_history(
     return History(ops, incidents, tabs, follow_ups)
 
 
-class SeedError(Exception):
+class SeedError(ClasslogError):
     """The server refused the demo history; the message says what."""
 
 

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from pydantic import ValidationError
+from schema.summaries import SummaryFilters
 from sqlalchemy.engine import Engine
 
 from district import tables
 from district.report.html import render_report
 from district.summaries import REPORTS, FilterError, run_report
-from schema.summaries import SummaryFilters
+from schema.errors import UserError
 
 
-class ReportError(Exception):
+class ReportError(UserError):
     """A report that cannot be written; the message is one line for the user."""
 
 

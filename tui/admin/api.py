@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 
+from schema.errors import ClasslogError
 from tui.admin.connection import AdminConnection
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
-class FetchError(Exception):
+class FetchError(ClasslogError):
     """A request that brought nothing new; ``str()`` is the reason, for the screen."""
 
     def __init__(self, reason: str, *, offline: bool = False) -> None:

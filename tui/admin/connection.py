@@ -8,11 +8,13 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from schema.errors import UserError
+
 TOKEN_FILE_NAME = "sync-token"
 DEVICE_DB_NAME = "device.db"
 
 
-class NotAnAdminDevice(Exception):
+class NotAnAdminDevice(UserError):
     """This device cannot open the dashboard; the message says why and what to do."""
 
 
