@@ -9,6 +9,9 @@ from html import escape
 from typing import Any
 
 from district.report.charts import bar_chart_svg
+from schema.summaries import OUTCOME_LABELS
+
+OUTCOME_WORDS: dict[str, str] = dict(OUTCOME_LABELS)
 
 REPORT_TITLES: dict[str, str] = {
     "big5": "Big 5: Level 2 incidents and office referrals",
@@ -35,13 +38,6 @@ CHART_COLUMNS_BY_SECTION: dict[tuple[str, str], tuple[str, ...]] = {
     ("big5", "weekday"): ("incidents",),
     ("big5", "student"): ("incidents",),
     ("big5", "tiers"): ("students",),
-}
-OUTCOME_WORDS: dict[str, str] = {
-    "any_level2": "Any Level 2",
-    "removal": "Removal from class",
-    "iss": "In-School Suspension",
-    "office_referral": "Office referral",
-    "tab_out": "TAB Out",
 }
 DIMENSION_WORDS: dict[str, str] = {
     "race": "race/ethnicity",

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from schema.summaries import SummaryFilters
 from sqlalchemy.engine import Engine
 
 from district import tables
 from district.report.html import render_report
 from district.summaries import REPORTS, FilterError, run_report
 from schema.errors import UserError
+from schema.summaries import SummaryFilters
 
 
 class ReportError(UserError):

@@ -16,8 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "district"))
 
-from adminkit import District, running_district
+from districtkit import District, running_district
 from tuikit import screen_text
 
 from tui.admin.app import AdminApp
@@ -25,7 +26,7 @@ from tui.admin.connection import admin_connection
 from tui.admin.dashboard import DashboardScreen
 from tui.admin.drill import RecordScreen, RecordsScreen
 from tui.admin.filters import Period, period_dates
-from tui.admin.panel import ReportPanel
+from tui.admin.panel import ReportPanel, when
 from tui.admin.views import format_value
 
 pytestmark = pytest.mark.e2e
@@ -218,7 +219,7 @@ async def test_a_server_stopped_mid_session_leaves_the_last_numbers_with_time_an
             await settled(pilot)
             text = screen_text(app)
             assert "Not updated: cannot reach the server" in text
-            assert f"Showing data fetched {fetched.astimezone().strftime('%Y-%m-%d %H:%M')}" in text
+            assert f"Showing data fetched {when(fetched, app.zone)}" in text
             assert panel.views[0].text_rows() == before
             await pilot.press("2")
             await settled(pilot)

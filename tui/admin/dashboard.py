@@ -139,7 +139,7 @@ class DashboardScreen(Screen[None]):
         with TabbedContent(id="panels"):
             for report, title in PANELS:
                 with TabPane(title, id=pane_id(report)):
-                    yield ReportPanel(report, title, id=panel_id(report))
+                    yield ReportPanel(report, title, zone=admin.zone, id=panel_id(report))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

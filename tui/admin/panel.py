@@ -3,7 +3,7 @@ administrator has picked, and what is shown when the server cannot be reached.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,8 +19,9 @@ from tui.admin.views import View, report_views
 from tui.text import clean
 
 
-def when(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def when(moment: datetime, zone: tzinfo | None) -> str:
+    """A fetch time as the administrator reads it: local date, hour and minute."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 class ReportPanel(Vertical):
@@ -71,8 +72,11 @@ class ReportPanel(Vertical):
             self.title = title
             self.params = params
 
-    def __init__(self, report: str, title: str, *, id: str | None = None) -> None:
+    def __init__(
+        self, report: str, title: str, *, zone: tzinfo | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id, classes="report-panel")
+        self.zone = zone
         self.report = report
         self.title = title
         self.views: list[View] = []
@@ -136,13 +140,12 @@ class ReportPanel(Vertical):
             parts.append(f"Loading {self.title}\N{HORIZONTAL ELLIPSIS}")
         if self.problem is not None:
             if self.fetched_at is not None:
-                parts.append(
-                    f"Not updated: {self.problem}. Showing data fetched {when(self.fetched_at)}."
-                )
+                fetched = when(self.fetched_at, self.zone)
+                parts.append(f"Not updated: {self.problem}. Showing data fetched {fetched}.")
             else:
                 parts.append(f"Nothing to show: {self.problem}.")
         elif self.fetched_at is not None and not self.loading_now:
-            parts.append(f"{_range_words(self.data)}Fetched {when(self.fetched_at)}")
+            parts.append(f"{_range_words(self.data)}Fetched {when(self.fetched_at, self.zone)}")
         status.update(" ".join(parts))
         status.set_class(self.problem is not None, "-problem")
         status.set_class(self.loading_now, "-loading")
@@ -234,11 +237,12 @@ class ReportPanel(Vertical):
 
 
 def _range_words(data: dict[str, Any] | None) -> str:
-    filters = data.get("filters") if data else None
-    if not isinstance(filters, dict):
+    """The period the numbers cover, as the server resolved it (a preset's or the school
+    year's first and last day)."""
+    if not data:
         return ""
-    date_from = filters.get("date_from")
-    date_to = filters.get("date_to")
-    if date_from and date_to:
-        return f"{date_from} to {date_to} \N{MIDDLE DOT} "
+    first = data.get("period_from")
+    last = data.get("period_to")
+    if first and last:
+        return f"{first} to {last} \N{MIDDLE DOT} "
     return ""

@@ -12,6 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from schema.summaries import OUTCOME_LABELS
+
+OUTCOME_WORDS: dict[str, str] = dict(OUTCOME_LABELS)
+
 Value = str | int | float | None
 
 
@@ -233,13 +237,6 @@ EQUITY_COLUMNS = [
     "share of enrolled",
     "suppression",
 ]
-OUTCOME_WORDS: dict[str, str] = {
-    "any_level2": "Any Level 2",
-    "removal": "Removal from class",
-    "iss": "In-School Suspension",
-    "office_referral": "Office referral",
-    "tab_out": "TAB Out",
-}
 DIMENSION_WORDS: dict[str, str] = {
     "race": "race/ethnicity",
     "sex": "sex",

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "district"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 from serverkit import ServerProcess
 
