@@ -55,7 +55,7 @@ def bar_chart_svg(
         print_values=True,
         print_values_position="top",
         title=title,
-        x_label_rotation=0 if horizontal or len(shown) <= 12 else 45,
+        x_label_rotation=0 if horizontal or len(shown) <= 6 else 35,
         truncate_label=40,
         margin=8,
         spacing=6,

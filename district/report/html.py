@@ -11,7 +11,7 @@ from typing import Any
 from district.report.charts import bar_chart_svg
 from schema.summaries import OUTCOME_LABELS
 
-OUTCOME_WORDS: dict[str, str] = dict(OUTCOME_LABELS)
+OUTCOME_WORDS: dict[str, str] = {str(key): label for key, label in OUTCOME_LABELS.items()}
 
 REPORT_TITLES: dict[str, str] = {
     "big5": "Big 5: Level 2 incidents and office referrals",
@@ -44,6 +44,7 @@ DIMENSION_WORDS: dict[str, str] = {
     "sex": "sex",
     "iep": "IEP",
     "grade": "grade",
+    "all": "all students",
 }
 
 CSS = """
@@ -60,7 +61,6 @@ dl.filters dd { margin: 0; }
 .note { background: #f3f3f3; border-left: 3px solid #666; padding: 2mm 3mm; margin: 2mm 0; }
 figure { margin: 1mm 0 2mm; break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; }
-.section { break-inside: avoid; }
 table { border-collapse: collapse; width: 100%; font-size: 9pt; margin-bottom: 3mm; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
@@ -117,9 +117,9 @@ def _sections(report: Mapping[str, Any]) -> list[tuple[str, str, list[Mapping[st
         if report.get("report") == "equity":
             outcome = _text(row.get("outcome"))
             dimension = _text(row.get("dimension"))
-            heading = (
-                f"{OUTCOME_WORDS.get(outcome, outcome)} by "
-                f"{DIMENSION_WORDS.get(dimension, dimension)}"
+            words = DIMENSION_WORDS.get(dimension, dimension)
+            heading = OUTCOME_WORDS.get(outcome, outcome) + (
+                f": {words}" if dimension == "all" else f" by {words}"
             )
             key = f"{outcome}-{dimension}"
         else:
@@ -207,7 +207,7 @@ def _chart(
             values.append(None if row.get("suppressed") else float(value))
         else:
             values.append(None)
-    if all(value is None for value in values):
+    if len(values) < 2 or not any(values):
         return None
     horizontal = key not in VERTICAL_SECTIONS
     return bar_chart_svg(

@@ -123,6 +123,7 @@ def test_the_report_opens_in_chromium_with_charts_and_no_network_request(
         assert all(chart["width"] > 300 and chart["height"] > 100 for chart in drawn)
         assert all(chart["bars"] >= 1 for chart in drawn)
         shot = browser.screenshot(tmp_path / "report.png")
+        print(f"screenshot: {shot}")
         assert shot.stat().st_size > 10_000
         for name, (width, height) in (("a4", A4), ("letter", LETTER)):
             pdf = browser.print_pdf(

@@ -203,33 +203,40 @@ async def test_a_behavior_bar_drills_down_to_its_records_and_to_one_record(
         assert isinstance(app.screen, DashboardScreen)
 
 
+@pytest.fixture
+def short_lived(tmp_path: Path) -> Iterator[District]:
+    """A district of its own, since the test stops its server."""
+    with running_district(tmp_path / "short-lived", students=40, days=20) as running:
+        yield running
+
+
 async def test_a_server_stopped_mid_session_leaves_the_last_numbers_with_time_and_reason(
-    tmp_path: Path,
+    short_lived: District,
 ) -> None:
-    with running_district(tmp_path / "short-lived", students=40, days=20) as district:
-        app = AdminApp(admin_connection(district.home))
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settled(pilot)
-            panel = dashboard(pilot).panel("big5")
-            before = panel.views[0].text_rows()
-            fetched = panel.fetched_at
-            assert fetched is not None
-            district.server.__exit__(None, None, None)
-            await pilot.press("r")
-            await settled(pilot)
-            text = screen_text(app)
-            assert "Not updated: cannot reach the server" in text
-            assert f"Showing data fetched {when(fetched, app.zone)}" in text
-            assert panel.views[0].text_rows() == before
-            await pilot.press("2")
-            await settled(pilot)
-            assert "Nothing to show: cannot reach the server" in screen_text(app)
-        again = AdminApp(admin_connection(district.home))
-        async with again.run_test(size=(100, 30)) as pilot:
-            await settled(pilot)
-            panel = dashboard(pilot).panel("big5")
-            assert panel.views[0].text_rows() == before
-            assert "Showing data fetched" in screen_text(again)
+    district = short_lived
+    app = AdminApp(admin_connection(district.home))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        panel = dashboard(pilot).panel("big5")
+        before = panel.views[0].text_rows()
+        fetched = panel.fetched_at
+        assert fetched is not None
+        district.server.__exit__(None, None, None)
+        await pilot.press("r")
+        await settled(pilot)
+        text = screen_text(app)
+        assert "Not updated: cannot reach the server" in text
+        assert f"Showing data fetched {when(fetched, app.zone)}" in text
+        assert panel.views[0].text_rows() == before
+        await pilot.press("2")
+        await settled(pilot)
+        assert "Nothing to show: cannot reach the server" in screen_text(app)
+    again = AdminApp(admin_connection(district.home))
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        panel = dashboard(pilot).panel("big5")
+        assert panel.views[0].text_rows() == before
+        assert "Showing data fetched" in screen_text(again)
 
 
 async def test_the_current_view_is_exported_as_csv(district: District, app: AdminApp) -> None:

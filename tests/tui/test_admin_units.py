@@ -46,7 +46,7 @@ SUPPRESSED_ROW = {
 
 def test_each_section_is_a_view_whose_chart_plots_a_column_of_its_own_table() -> None:
     views = {view.key: view for view in report_views("big5", BIG5)}
-    assert list(views) == ["total", "behavior", "hour", "month"]
+    assert list(views) == ["behavior", "hour", "month", "total"]
     behavior = views["behavior"]
     assert behavior.columns[0] == "label"
     assert behavior.text_rows() == [["Disruption", "3", "0.60"], ["Defiance", "2", "0.40"]]
@@ -69,8 +69,10 @@ def test_a_behavior_bar_drills_to_that_behavior_and_a_month_to_nothing() -> None
     assert views["month"].drill == [None]
 
 
-def test_the_report_notes_are_shown_with_its_first_view() -> None:
-    assert report_views("big5", BIG5)[0].notes == ["Office referrals are not recorded yet."]
+def test_one_row_totals_come_after_the_breakdowns() -> None:
+    keys = [view.key for view in report_views("big5", BIG5)]
+    assert keys[-1] == "total"
+    assert keys[0] == "behavior"
 
 
 def test_a_suppressed_equity_cell_is_words_in_every_number_cell_never_a_number() -> None:

@@ -122,6 +122,22 @@ class SummariesClient:
         total = data.get("total") if isinstance(data.get("total"), int) else len(rows)
         return [row for row in rows if isinstance(row, dict)], int(total)
 
+    async def schools(self) -> list[str]:
+        """The schools this device's scope has devices in (``GET /v1/admin/devices``): the
+        choices of the school filter."""
+        data = await self._get("/v1/admin/devices", {})
+        if not isinstance(data, list):
+            return []
+        return sorted(
+            {
+                str(device["school_id"])
+                for device in data
+                if isinstance(device, dict)
+                and device.get("school_id")
+                and not device.get("district_scope")
+            }
+        )
+
     async def record(self, record_id: str) -> dict[str, Any]:
         """One record, read-only (``GET /v1/admin/records/{id}``)."""
         data = await self._get(f"/v1/admin/records/{record_id}", {})

@@ -20,14 +20,13 @@ from textual.binding import Binding, BindingType
 from tui.admin.api import SummariesClient
 from tui.admin.cache import ReportCache
 from tui.admin.connection import AdminConnection, NotAnAdminDevice, admin_connection
-from tui.admin.filters import DISTRICT, Filters
+from tui.admin.filters import Filters
 from tui.startup import process_age_ms, record_startup
 
 if TYPE_CHECKING:
     from tui.admin.dashboard import DashboardScreen
 
 Clock = Callable[[], datetime]
-DISTRICT_SCHOOL_IDS = frozenset({"", "district"})
 
 
 def system_now() -> datetime:
@@ -55,7 +54,6 @@ class AdminApp(App[int]):
         self,
         connection: AdminConnection,
         *,
-        schools: list[tuple[str, str]] | None = None,
         clock: Clock = system_now,
         export_dir: Path | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -66,11 +64,10 @@ class AdminApp(App[int]):
         self.client = SummariesClient(connection, transport=transport)
         self.cache = ReportCache(connection.home)
         self.export_dir = export_dir or Path.cwd()
-        self.district_scope = connection.school_id in DISTRICT_SCHOOL_IDS or bool(schools)
-        if schools is None:
-            schools = [] if self.district_scope else [(connection.school_id, connection.school_id)]
-        self.schools = schools
-        self.filters = Filters(school=DISTRICT if self.district_scope else connection.school_id)
+        self.scope: str | None = None
+        """What the server says this device's reports cover (``district`` or a school), once
+        a report has arrived."""
+        self.filters = Filters()
         try:
             self.zone = ZoneInfo(connection.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -84,7 +81,12 @@ class AdminApp(App[int]):
         return self.clock().astimezone(self.zone).date()
 
     def scope_words(self) -> str:
-        scope = "all schools" if self.district_scope else f"school {self.connection.school_id}"
+        if self.scope is None:
+            scope = "scope: loading"
+        elif self.scope == "district":
+            scope = "scope: the district"
+        else:
+            scope = f"scope: {self.scope}"
         return f"classlog admin · {scope} · {self.connection.server_url}"
 
     def get_default_screen(self) -> DashboardScreen:

@@ -7,6 +7,7 @@ from textual_plotext import PlotextPlot
 from tui.admin.views import Chart
 
 MAX_BARS = 14
+MAX_LABEL = 26
 SELECTED_MARK = "\N{BLACK RIGHT-POINTING TRIANGLE} "
 
 
@@ -15,6 +16,8 @@ def chart_labels(chart: Chart, selected: int | None) -> list[str]:
     one says so."""
     labels = []
     for index, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
+        if len(label) > MAX_LABEL:
+            label = label[: MAX_LABEL - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
         text = label if value is not None else f"{label} (suppressed)"
         labels.append(f"{SELECTED_MARK}{text}" if index == selected else text)
     return labels
@@ -53,5 +56,8 @@ def draw(widget: PlotextPlot, chart: Chart | None, selected: int | None) -> None
         )
     else:
         plot.bar(bar_labels, bar_values, width=0.8)
+    top = max(bar_values, default=0.0)
+    if top <= 0:
+        (plot.xlim if chart.horizontal else plot.ylim)(0, 1)
     plot.title(title)
     widget.refresh()

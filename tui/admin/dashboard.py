@@ -133,9 +133,9 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         admin = self.admin
         with Horizontal(id="admin-title"):
-            yield Static(Content(clean(admin.scope_words())), id="admin-scope")
+            yield Static(Content(clean(admin.scope_words())), id="admin-scope", markup=False)
             yield Static("filters: s d g l", id="admin-keys")
-        yield FilterBar(admin.filters, admin.schools, district_scope=admin.district_scope)
+        yield FilterBar(admin.filters)
         with TabbedContent(id="panels"):
             for report, title in PANELS:
                 with TabPane(title, id=pane_id(report)):
@@ -145,6 +145,22 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(f"#{panel_id(PANELS[0][0])}", ReportPanel).focus()
         self.load(PANELS[0][0])
+        self.run_worker(self._fetch_schools(), group="schools", exit_on_error=False)
+
+    class SchoolsFound(Message):
+        def __init__(self, school_ids: list[str]) -> None:
+            super().__init__()
+            self.school_ids = school_ids
+
+    async def _fetch_schools(self) -> None:
+        try:
+            school_ids = await self.admin.client.schools()
+        except FetchError:
+            return
+        self.post_message(self.SchoolsFound(school_ids))
+
+    def on_dashboard_screen_schools_found(self, message: SchoolsFound) -> None:
+        self.query_one(FilterBar).set_schools(message.school_ids)
 
     # -- loading ------------------------------------------------------------------------
 
@@ -184,6 +200,7 @@ class DashboardScreen(Screen[None]):
         if self.loaded_keys.get(message.report) != message.key:
             return
         self.admin.cache.put(message.key, message.data, message.at)
+        self._show_scope(message.data)
         self.panel(message.report).show_data(message.data, message.at)
         self.admin.mark_drawn()
 
@@ -192,8 +209,17 @@ class DashboardScreen(Screen[None]):
             return
         self.loaded_keys.pop(message.report, None)
         panel = self.panel(message.report)
-        panel.show_problem(message.reason, self.admin.cache.get(message.key))
+        cached = self.admin.cache.get(message.key)
+        panel.show_problem(message.reason, cached)
+        if cached is not None:
+            self._show_scope(cached[0])
         self.admin.mark_drawn()
+
+    def _show_scope(self, data: dict[str, Any]) -> None:
+        scope = data.get("scope")
+        if isinstance(scope, str) and scope and self.admin.scope is None:
+            self.admin.scope = scope
+            self.query_one("#admin-scope", Static).update(Content(clean(self.admin.scope_words())))
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:

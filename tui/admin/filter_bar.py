@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Select
 
-from tui.admin.filters import DISTRICT, PERIOD_LABELS, Filters, Period
+from tui.admin.filters import PERIOD_LABELS, WHOLE_SCOPE, Filters, Period
 
 GRADES = ("KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 LEVELS = (2, 3, 4, 5)
@@ -31,26 +31,18 @@ class FilterBar(Horizontal):
             super().__init__()
             self.filters = filters
 
-    def __init__(
-        self, filters: Filters, schools: list[tuple[str, str]], *, district_scope: bool
-    ) -> None:
+    def __init__(self, filters: Filters) -> None:
         super().__init__(id="filters")
         self.filters = filters
-        self.schools = schools
-        self.district_scope = district_scope
 
     def compose(self) -> ComposeResult:
-        school_options = [(name, school_id) for school_id, name in self.schools]
-        if self.district_scope:
-            school_options.insert(0, ("All schools", DISTRICT))
         yield Select(
-            school_options,
-            value=self.filters.school,
+            [("All my schools", WHOLE_SCOPE)],
+            value=WHOLE_SCOPE,
             allow_blank=False,
             compact=True,
             id="filter-school",
-            tooltip="School, or all schools (s)",
-            disabled=len(school_options) < 2,
+            tooltip="One school, or every school this device may see (s)",
         )
         yield Select(
             [(label, period.value) for period, label in PERIOD_LABELS.items()],
@@ -92,6 +84,15 @@ class FilterBar(Horizontal):
         if filters != self.filters:
             self.filters = filters
             self.post_message(self.Changed(filters))
+
+    def set_schools(self, school_ids: list[str]) -> None:
+        """Offer these schools beside the whole scope (one school alone needs no choice)."""
+        select = self.query_one("#filter-school", Select)
+        if len(school_ids) < 2:
+            return
+        options = [("All my schools", WHOLE_SCOPE), *((school, school) for school in school_ids)]
+        select.set_options(options)
+        select.value = self.filters.school
 
     def open(self, name: str) -> None:
         """Focus one drop-down and open it (the keys s, d, g, l)."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-DISTRICT = ""
-"""The school filter's value for the whole district (a district admin's scope)."""
+WHOLE_SCOPE = ""
+"""The school filter's value for the device's whole scope: the district for a district admin,
+the school for a school's admin (the server decides; no school is sent)."""
 
 
 class Period(StrEnum):
@@ -37,9 +38,9 @@ def period_dates(period: Period, today: date) -> tuple[date | None, date | None]
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """What the administrator chose. ``school`` is a school id, or :data:`DISTRICT`."""
+    """What the administrator chose. ``school`` is a school id, or :data:`WHOLE_SCOPE`."""
 
-    school: str = DISTRICT
+    school: str = WHOLE_SCOPE
     period: Period = Period.SCHOOL_YEAR
     grade: str | None = None
     level: int | None = None

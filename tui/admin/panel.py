@@ -90,6 +90,7 @@ class ReportPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="panel-status", markup=False)
+        yield Static("", classes="panel-notes", markup=False)
         yield Static("", classes="panel-view", markup=False)
         with ContentSwitcher(initial="chart", classes="panel-body"):
             yield PlotextPlot(id="chart")
@@ -164,8 +165,11 @@ class ReportPanel(Vertical):
             return
         position = f"{self.view_index + 1}/{len(self.views)}"
         mode = "table" if self.show_table or view.chart is None else "chart"
-        notes = f"  {' '.join(view.notes)}" if view.notes else ""
-        view_line.update(f"View {position}: {view.title} ({mode}; [ ] other views){notes}")
+        view_line.update(f"View {position}: {view.title} ({mode}; [ ] other views)")
+        notes = self.query_one(".panel-notes", Static)
+        report_notes = [str(note) for note in (self.data or {}).get("notes") or [] if note]
+        notes.update(" ".join(report_notes))
+        notes.display = bool(report_notes)
         switcher = self.query_one(ContentSwitcher)
         switcher.current = "table" if mode == "table" else "chart"
         self._fill_table(view)

@@ -14,7 +14,7 @@ from typing import Any
 
 from schema.summaries import OUTCOME_LABELS
 
-OUTCOME_WORDS: dict[str, str] = dict(OUTCOME_LABELS)
+OUTCOME_WORDS: dict[str, str] = {str(key): label for key, label in OUTCOME_LABELS.items()}
 
 Value = str | int | float | None
 
@@ -40,7 +40,6 @@ class View:
     chart_column: int | None = None
     horizontal: bool = False
     drill: list[dict[str, str] | None] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def cell_text(self, value: Value) -> str:
         return format_value(value)
@@ -167,11 +166,33 @@ def _columns(rows: Sequence[dict[str, Any]], declared: Sequence[str]) -> list[st
     return [column for column in [*ordered, *extra] if column not in HIDDEN_COLUMNS]
 
 
+SECTION_TITLES: dict[str, str] = {
+    "total": "Totals",
+    "tier": "Students by number of incidents (tiers)",
+    "level2": "Level 2",
+    "removal": "Removals from class",
+    "iss": "In-School Suspension",
+    "voided": "Voided records",
+    "withdrawn": "Withdrawn by teachers",
+    "iep_tab_out": "TAB Out minutes per student with an IEP",
+    "started_by": "Started by",
+    "returned_ready": "Returned ready",
+    "group": "By student group",
+    "bypass": "Progression bypasses by behavior",
+    "repeat": "Repeated Level 2 for one behavior (Student Services cue)",
+    "repeat_total": "Students with repeated Level 2",
+}
+SUMMARY_SECTIONS = frozenset({"total", "repeat_total"})
+"""One-row sections that sum the others: shown after them, not first."""
+
+
 def _title(name: str) -> str:
+    if name in SECTION_TITLES:
+        return SECTION_TITLES[name]
     words = name.replace("_", " ").replace("-", " ").strip()
-    return (
-        f"By {words}" if words in DRILL_PARAMS or words in VERTICAL_SECTIONS else words.capitalize()
-    )
+    if words in DRILL_PARAMS or words in VERTICAL_SECTIONS:
+        return f"By {words}"
+    return words.capitalize()
 
 
 def generic_views(
@@ -180,8 +201,9 @@ def generic_views(
     """One view per section: the label first, then the report's columns; a suppressed row says
     so in words in each of its number cells and in a last column."""
     sections = _grouped(rows, "section")
+    ordered = sorted(sections.items(), key=lambda item: item[0] in SUMMARY_SECTIONS)
     views = []
-    for name, members in sections.items():
+    for name, members in ordered:
         columns = _columns(members, declared)
         if "label" in columns:
             columns.remove("label")
@@ -242,6 +264,7 @@ DIMENSION_WORDS: dict[str, str] = {
     "sex": "sex",
     "iep": "IEP",
     "grade": "grade",
+    "all": "all students",
 }
 
 
@@ -258,7 +281,9 @@ def equity_views(rows: Sequence[dict[str, Any]]) -> list[View]:
         if view is None:
             view = View(
                 key=f"{outcome_key}-{dimension_key}",
-                title=f"{outcome} by {dimension}",
+                title=f"{outcome}: {dimension}"
+                if dimension_key == "all"
+                else f"{outcome} by {dimension}",
                 columns=list(EQUITY_COLUMNS),
                 chart_column=3,
                 horizontal=True,
@@ -293,13 +318,11 @@ BUILDERS: dict[str, Builder] = {"equity": equity_views}
 
 
 def report_views(report: str, data: dict[str, Any]) -> list[View]:
-    """Every view of one report's JSON, and its notes on the first."""
+    """Every view of one report's JSON (its notes are the panel's)."""
     rows = [row for row in data.get("rows", []) if isinstance(row, dict)]
     declared = [str(column) for column in data.get("columns") or []]
     builder = BUILDERS.get(report)
     views = builder(rows) if builder else generic_views(report, rows, declared)
-    notes = [str(note) for note in data.get("notes") or [] if note]
     if not views:
         views = [View(key="empty", title="No records", columns=["what"], rows=[])]
-    views[0].notes = notes + views[0].notes
     return views
