@@ -158,8 +158,7 @@ def main() -> None:
                 step = target - position
                 terminal.drain()
                 os.write(terminal.fd, b"d")
-                terminal.read_until(PERIOD_LABELS[PERIODS[target]].encode(), 10)
-                terminal.drain(0.05)
+                terminal.drain(0.2)
                 os.write(terminal.fd, (DOWN if step > 0 else UP) * abs(step))
                 terminal.drain(0.05)
                 terminal.buffer = b""

@@ -160,6 +160,7 @@ class RecordScreen(Screen[None]):
         else:
             nested = record.get("fields")
             fields = {
+                **fields,
                 **{
                     key: value
                     for key, value in record.items()
@@ -167,7 +168,11 @@ class RecordScreen(Screen[None]):
                 },
                 **(nested if isinstance(nested, dict) else {}),
             }
-        lines = [f"{key}: {_field_text(value)}" for key, value in fields.items()]
+        lines = [
+            "Read-only: corrections are made on the server, with an audit of what they replace.",
+            "",
+            *(f"{key}: {_field_text(value)}" for key, value in fields.items()),
+        ]
         self.query_one("#record-fields", Static).update(
             Content(problem + clean("\n".join(lines), keep_newlines=True))
         )

@@ -12,9 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from schema.summaries import OUTCOME_LABELS
-
-OUTCOME_WORDS: dict[str, str] = {str(key): label for key, label in OUTCOME_LABELS.items()}
 
 Value = str | int | float | None
 
@@ -271,10 +268,13 @@ DIMENSION_WORDS: dict[str, str] = {
 def equity_views(rows: Sequence[dict[str, Any]]) -> list[View]:
     """One view per outcome and dimension: risk, risk ratio with its n, composition; a
     suppressed row says so in words in every number column."""
+    from schema.summaries import OUTCOME_LABELS
+
+    outcome_words = {str(key): label for key, label in OUTCOME_LABELS.items()}
     views: dict[tuple[str, str], View] = {}
     for row in rows:
         outcome_key = _label(row.get("outcome"))
-        outcome = OUTCOME_WORDS.get(outcome_key, outcome_key)
+        outcome = outcome_words.get(outcome_key, outcome_key)
         dimension_key = _label(row.get("dimension"))
         dimension = DIMENSION_WORDS.get(dimension_key, dimension_key)
         view = views.get((outcome, dimension))
