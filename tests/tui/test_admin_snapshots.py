@@ -46,22 +46,20 @@ def home(tmp_path: Path) -> Path:
 def test_big5_behavior_chart(home: Path, snap_compare: SnapCompare) -> None:
     assert snap_compare(
         admin_app(home),
-        press=["right_square_bracket", "right_square_bracket", "down"],
+        press=["right_square_bracket", "down"],
         terminal_size=(80, 24),
         run_before=settled,
     )
 
 
 def test_big5_month_chart(home: Path, snap_compare: SnapCompare) -> None:
-    assert snap_compare(
-        admin_app(home), press=["right_square_bracket"], terminal_size=(80, 24), run_before=settled
-    )
+    assert snap_compare(admin_app(home), terminal_size=(80, 24), run_before=settled)
 
 
 def test_big5_behavior_table(home: Path, snap_compare: SnapCompare) -> None:
     assert snap_compare(
         admin_app(home),
-        press=["right_square_bracket", "right_square_bracket", "t"],
+        press=["right_square_bracket", "t"],
         terminal_size=(80, 24),
         run_before=settled,
     )
@@ -81,7 +79,7 @@ def test_no_color(home: Path, snap_compare: SnapCompare, monkeypatch: pytest.Mon
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(
         admin_app(home),
-        press=["right_square_bracket", "right_square_bracket"],
+        press=["right_square_bracket"],
         terminal_size=(80, 24),
         run_before=settled,
     )
