@@ -24,17 +24,21 @@ def test_the_admin_demo_opens_the_dashboard_on_a_district_with_history(
 ) -> None:
     keep = tmp_path / "demo"
     tmux.start(classlog_command.argv("demo", "--admin", "--keep", str(keep)), {})
-    screen = tmux.wait_for("Fetched", timeout=180)
+    screen = tmux.wait_for("Big 5: 20", timeout=180)
     assert "scope: the district" in screen
     assert "View 1/" in screen
     assert counted(keep / "district.db") > 500
     for panel, title in (("3", "Take a Break"), ("4", "Follow-ups"), ("6", "Equity")):
         tmux.send(panel)
-        screen = tmux.wait_for("Fetched", timeout=60)
+        screen = tmux.wait_for(f"{title}: 20", timeout=60)
         assert "Nothing to show" not in screen, title
-    tmux.send("1", "]")
-    tmux.wait_for("By behavior")
+    tmux.send("1")
+    tmux.wait_for("Big 5: 20", timeout=60)
+    tmux.send("]")
+    tmux.wait_for("By behavior", timeout=60)
     tmux.send("Enter")
-    tmux.wait_for("records")
-    tmux.send("Escape", "q")
+    tmux.wait_for("Enter opens one", timeout=60)
+    tmux.send("Escape")
+    tmux.wait_for("Big 5: 20", timeout=60)
+    tmux.send("q")
     tmux.wait_for("EXIT=0", timeout=30)

@@ -146,7 +146,9 @@ class ReportPanel(Vertical):
             else:
                 parts.append(f"Nothing to show: {self.problem}.")
         elif self.fetched_at is not None and not self.loading_now:
-            parts.append(f"{_range_words(self.data)}Fetched {when(self.fetched_at, self.zone)}")
+            parts.append(
+                f"{self.title}: {_range_words(self.data)}Fetched {when(self.fetched_at, self.zone)}"
+            )
         status.update(" ".join(parts))
         status.set_class(self.problem is not None, "-problem")
         status.set_class(self.loading_now, "-loading")
