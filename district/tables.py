@@ -270,7 +270,7 @@ def _counted(table: sa.Table) -> dict[str, Any]:
 _SUMMARY_INCIDENT_COLUMNS = (
     "level", "student_grade", "student_id", "behavior_code", "location", "local_hour",
     "is_removal", "is_iss", "progression_bypassed", "iss_days", "removal_minutes", "tombstone",
-    "voided_at",
+    "voided_at", "id",
 )  # fmt: skip
 _SUMMARY_TAB_COLUMNS = (
     "student_grade", "student_id", "kind", "started_by", "returned_ready", "minutes",
@@ -295,7 +295,7 @@ SUMMARY_INDEXES = (
              sqlite_where=_withdrawn, postgresql_where=_withdrawn),
     sa.Index("ix_follow_ups_summary", follow_ups.c.incident_id, follow_ups.c.kind,
              follow_ups.c.done_at, follow_ups.c.created_at, follow_ups.c.due_at,
-             follow_ups.c.tombstone, follow_ups.c.voided_at, **_counted(follow_ups)),
+             follow_ups.c.tombstone, follow_ups.c.voided_at),
 )  # fmt: skip
 """Covering partial indexes for the administrators' summaries (district/summaries): a report
 reads only these, never the wide rows, whether it covers one school or the whole district."""

@@ -550,8 +550,8 @@ def write_records(engine: Engine, world: World, params: Params, rng: random.Rand
         for table in table_of.values():
             for index in table.indexes:
                 index.create(connection)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE" if is_sqlite(engine) else "VACUUM ANALYZE")
     return counts
 
 

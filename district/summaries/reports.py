@@ -319,19 +319,30 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Tab:
+    student_id: str
+    kind: str
+    started_by: str
+    returned_ready: bool | None
+    minutes: float | None
+
+
 def tab(context: Context) -> Built:
     table = tables.tab_events
     connection = context.connection
     conditions = tab_conditions(context)
-    events: list[Any] = connection.execute(
-        sa.select(
-            table.c.student_id,
-            table.c.kind,
-            table.c.started_by,
-            table.c.returned_ready,
-            table.c.minutes,
-        ).where(*conditions)
-    ).all()  # type: ignore[assignment]
+    query = sa.select(
+        table.c.student_id,
+        table.c.kind,
+        table.c.started_by,
+        table.c.returned_ready,
+        table.c.minutes,
+    ).where(*conditions)
+    events = [
+        _Tab(student_id, kind, started_by, ready, None if minutes is None else float(minutes))
+        for student_id, kind, started_by, ready, minutes in connection.execute(query).all()
+    ]
     notes = ["Take a Break is a support, never discipline: it is not a removal, ISS or exclusion."]
     if context.filters.level is not None:
         notes.append("The level filter does not apply to Take a Break.")
@@ -342,8 +353,8 @@ def tab(context: Context) -> Built:
         return Built([], notes + small)
     rows: list[Row] = []
 
-    def add(section: str, key: str, label: str, chosen: list[Any]) -> None:
-        minutes = [float(event.minutes) for event in chosen if event.minutes is not None]
+    def add(section: str, key: str, label: str, chosen: list[_Tab]) -> None:
+        minutes = [event.minutes for event in chosen if event.minutes is not None]
         rows.append(
             {
                 "section": section,
@@ -377,7 +388,7 @@ def tab(context: Context) -> Built:
         for event in events:
             student = population[event.student_id]
             if event.kind in TAB_OUT_KINDS and student.iep:
-                out_minutes.setdefault(student.id, []).append(float(event.minutes or 0))
+                out_minutes.setdefault(student.id, []).append(event.minutes or 0.0)
         for student_id, minutes in sorted(out_minutes.items(), key=lambda item: -sum(item[1])):
             rows.append(
                 {
@@ -400,13 +411,13 @@ def tab(context: Context) -> Built:
 
 
 def _tab_groups(
-    context: Context, events: list[Any], population: Mapping[str, StudentInfo], rows: list[Row]
+    context: Context, events: list[_Tab], population: Mapping[str, StudentInfo], rows: list[Row]
 ) -> tuple[int, int]:
     """TAB use by student group (students with a TAB of those enrolled), suppressed like the
     equity report: a hidden group hides its events and minutes too."""
     thresholds = context.config.suppression
     limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
-    by_student: dict[str, list[Any]] = {}
+    by_student: dict[str, list[_Tab]] = {}
     for event in events:
         by_student.setdefault(event.student_id, []).append(event)
     suppressed = complementary = 0
@@ -440,7 +451,7 @@ def _tab_groups(
             chosen = [
                 event for student in members[group] for event in by_student.get(student.id, [])
             ]
-            minutes = [float(event.minutes) for event in chosen if event.minutes is not None]
+            minutes = [event.minutes for event in chosen if event.minutes is not None]
             rows.append(
                 {
                     "section": "group",
@@ -492,9 +503,10 @@ def follow_ups(context: Context) -> Built:
     ).all()
     elapsed = days_between(connection, table.c.done_at, table.c.created_at)
     durations: dict[str, list[float]] = {}
-    for kind, days in connection.execute(
+    finished = connection.execute(
         sa.select(table.c.kind, elapsed).select_from(joined).where(*conditions, done)
-    ):
+    ).all()
+    for kind, days in finished:
         durations.setdefault(kind, []).append(max(float(days), 0.0))
     labels = {
         "family_contact": "Contact the family",
