@@ -98,6 +98,7 @@ def test_the_report_shows_the_same_numbers_as_run_report(
     for name in ("big5", "levels", "tab", "follow-ups", "progression", "equity"):
         assert f'id="report-{name}"' in html
     assert "Small cells are suppressed" in html
+    assert "<script" not in html
     assert big5.period_from.isoformat() in html
 
 
