@@ -130,3 +130,25 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_disarmed() -> None:
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert csv_cell("-3") == "-3"
     assert csv_cell("Disruption") == "Disruption"
+
+
+async def test_the_dashboard_turns_the_start_up_gc_pause_off(tmp_path: Path) -> None:
+    """`classlog` pauses the collector while a TUI starts; the dashboard must end that pause."""
+    import gc
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from admin_samples import NOW, transport
+
+    from tui.admin.app import AdminApp
+    from tui.admin.connection import AdminConnection
+
+    connection = AdminConnection("http://district.test", "t", "district", "UTC", tmp_path)
+    app = AdminApp(connection, clock=lambda: NOW, transport=transport())
+    gc.disable()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -21,7 +21,7 @@ from tui.admin.api import SummariesClient
 from tui.admin.cache import ReportCache
 from tui.admin.connection import AdminConnection, NotAnAdminDevice, admin_connection
 from tui.admin.filters import Filters
-from tui.startup import process_age_ms, record_startup
+from tui.startup import end_startup_gc_pause, process_age_ms, record_startup
 
 if TYPE_CHECKING:
     from tui.admin.dashboard import DashboardScreen
@@ -93,6 +93,10 @@ class AdminApp(App[int]):
         from tui.admin.dashboard import DashboardScreen
 
         return DashboardScreen()
+
+    def on_ready(self) -> None:
+        """`classlog` pauses the garbage collector while a TUI starts; turn it back on."""
+        end_startup_gc_pause()
 
     def mark_drawn(self) -> None:
         """The first panel is on screen (for the start-up figure of scripts/bench)."""
