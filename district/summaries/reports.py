@@ -221,16 +221,25 @@ def big5(context: Context) -> Built:
         "0-1" if count <= 1 else "2-5" if count <= 5 else "6+"
         for count in (by_student.get(student, 0) for student in population)
     )
+    min_numerator = context.config.suppression.min_numerator
+    hide_tiers = _private_group(context) and any(
+        tiers[tier] < min_numerator for tier in ("0-1", "2-5", "6+")
+    )
     rows.extend(
         {
             "section": "tier",
             "key": tier,
             "label": f"Students with {tier} incidents",
-            "students": tiers[tier],
-            "share": _share(tiers[tier], len(population)),
+            "students": None if hide_tiers else tiers[tier],
+            "share": None if hide_tiers else _share(tiers[tier], len(population)),
         }
         for tier in ("0-1", "2-5", "6+")
     )
+    if hide_tiers:
+        notes.append(
+            f"Tiers are not shown for a race or sex group when one has fewer than "
+            f"{min_numerator} students (R8)."
+        )
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
     else:

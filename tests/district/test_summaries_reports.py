@@ -370,6 +370,30 @@ def check_every_report(engine: sa.Engine, pushed: Pushed) -> None:
     check_equity(engine, pushed)
 
 
+def check_a_race_group_hides_single_students_and_small_tiers(
+    engine: sa.Engine, pushed: Pushed
+) -> None:
+    white = {student for student, groups in pushed.groups.items() if groups["race"] == "white"}
+    counted = [f for f in pushed.counted() if f["student_id"] in white]
+    result = report(engine, "big5", SCHOOL_1, group="race:white")
+    assert section(result, "total", "incidents") == {"all": len(counted)}
+    assert section(result, "total", "students") == {"all": len(white)}
+    assert not result.section("student")
+    per_student = Counter(f["student_id"] for f in counted)
+    tiers = Counter(
+        "0-1" if n <= 1 else "2-5" if n <= 5 else "6+"
+        for n in (per_student.get(student, 0) for student in white)
+    )
+    shown = section(result, "tier", "students")
+    if any(tiers[tier] < 10 for tier in ("0-1", "2-5", "6+")):
+        assert set(shown.values()) == {None}
+    else:
+        assert shown == {tier: tiers[tier] for tier in ("0-1", "2-5", "6+")}
+    small = report(engine, "equity", SCHOOL_1, group="race:asian")
+    assert not small.rows
+    assert any("fewer than 30 students" in note for note in small.notes)
+
+
 async def test_every_report_matches_numbers_computed_from_the_pushed_records(
     fleet: Fleet, engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -392,6 +416,7 @@ async def test_every_report_matches_numbers_computed_from_the_pushed_records(
             engine, SummaryFilters(date_from=FIRST, date_to=LAST), SCHOOL_1, limit=1000
         )
         assert record_id not in {row["id"] for row in listing.rows}
+    check_a_race_group_hides_single_students_and_small_tiers(engine, pushed)
     other = report(engine, "big5", None, school_id=SCHOOL_2)
     assert section(other, "total", "incidents") == {"all": 0}
 
