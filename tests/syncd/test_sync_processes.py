@@ -204,7 +204,7 @@ def test_online_record_reaches_server_within_seconds(world: World, templates: Te
     device.start_daemon()
     assert wait_until(lambda: device.state()["online"] == 1, 30)
     record = device.log_incident(templates.student_ids[1], note="fresh")
-    assert wait_until(lambda: record in world.server.live_records(), 5)
+    assert wait_until(lambda: world.server.detail(record) is not None, 5)
     device.stop_daemon()
 
 
@@ -237,7 +237,7 @@ def test_no_level_1_byte_leaves_the_device_through_the_proxy(
     store.edit_incident(upgraded, IncidentChanges(note="level two text"))
     store.edit_incident(upgraded, IncidentChanges(level=2))
     downgraded = device.log_incident(students[4], level=2, note="was level two")
-    assert wait_until(lambda: downgraded in world.server.live_records(), 30)
+    assert wait_until(lambda: world.server.detail(downgraded) is not None, 30)
     store.edit_incident(downgraded, IncidentChanges(level=1))
     store.edit_incident(downgraded, IncidentChanges(note=marker("after-downgrade")))
     device.kill_daemon()
