@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS
 from migration_data import (
     DATA,
     build_at,
@@ -38,6 +37,10 @@ from district.db import create_engine, migrate
 from district.pgcluster import Cluster
 
 _numbers = itertools.count(1)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 DUMPS = sorted(DATA.glob("populated_*.json"))
 
 
