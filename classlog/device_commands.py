@@ -30,6 +30,14 @@ ACTION_CHOICES = (
     "iss",
 )
 TAB_KIND_CHOICES = ("spot", "out", "out_and_back")
+INTERVENTION_KIND_CHOICES = (
+    "reteaching",
+    "monitored_strategy",
+    "behavior_analysis",
+    "long_term_support",
+    "student_services_plan",
+    "district",
+)
 
 
 def add_commands(commands: Any) -> None:
@@ -99,12 +107,21 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--location", help="where it happened")
     add.add_argument("--iss-days", type=float, metavar="DAYS", help="ISS length, 0.5 or 1")
     add.add_argument(
+        "--removal-minutes",
+        type=int,
+        metavar="MINUTES",
+        help="how long a removal from class lasted (every removal needs it)",
+    )
+    add.add_argument(
         "--safeguards",
         action="store_true",
         help="for an ISS of a student with an IEP: school work, special education services and "
         "a peer without a disability are all in place",
     )
-    add.add_argument("--bypass-reason", help="why progression advice was not followed")
+    add.add_argument(
+        "--bypass-reason",
+        help="why you go above the advised level without the earlier record's intervention",
+    )
     add.set_defaults(handler=log_add_command)
 
     edit = log_commands.add_parser("edit", help="edit a record (audited)")
@@ -113,7 +130,61 @@ def add_commands(commands: Any) -> None:
     edit.add_argument("--level", type=int, choices=(1, 2))
     edit.add_argument("--note")
     edit.add_argument("--action", action="append", choices=ACTION_CHOICES, metavar="ACTION")
+    edit.add_argument("--behavior", metavar="CODE", help="the grid code")
+    edit.add_argument("--at", metavar="ISO-TIME", help="when it happened")
+    edit.add_argument("--removal-minutes", type=int, metavar="MINUTES")
+    edit.add_argument("--bypass-reason", help="why the record goes above the advised level")
     edit.set_defaults(handler=log_edit_command)
+
+    referral = commands.add_parser(
+        "referral", help="send a student to the office (an office referral, R10)"
+    )
+    referral_commands = referral.add_subparsers(
+        dest="referral_command", metavar="COMMAND", required=True
+    )
+    add_referral = referral_commands.add_parser(
+        "add",
+        help="record that you sent a student to the office for an office-managed behavior",
+    )
+    add_home_option(add_referral)
+    add_referral.add_argument("--student", required=True, metavar="ID")
+    add_referral.add_argument("--behavior", required=True, metavar="CODE")
+    add_referral.add_argument("--location", help="where it happened")
+    add_referral.add_argument("--at", metavar="ISO-TIME", help="when it happened (default: now)")
+    add_referral.add_argument("--note", default="", help="one line for the office")
+    add_referral.set_defaults(handler=referral_add_command)
+
+    intervention = commands.add_parser(
+        "intervention", help="record an intervention (what progression counts, R5)"
+    )
+    intervention_commands = intervention.add_subparsers(
+        dest="intervention_command", metavar="COMMAND", required=True
+    )
+    add_intervention = intervention_commands.add_parser(
+        "add",
+        help="record an intervention for a student (and a behavior, or all behaviors)",
+        description="Record an intervention: reteaching, a 2-week monitored strategy, a "
+        "behavior analysis, a long-term support, a plan with Student Services, or the "
+        "district's own. Only these count before a repeat is answered one level higher.",
+    )
+    add_home_option(add_intervention)
+    add_intervention.add_argument("--student", required=True, metavar="ID")
+    add_intervention.add_argument(
+        "--behavior", metavar="CODE", help="the behavior it addresses (default: all behaviors)"
+    )
+    add_intervention.add_argument("--kind", required=True, choices=INTERVENTION_KIND_CHOICES)
+    add_intervention.add_argument(
+        "--name", default="", help="the district's own intervention's name (--kind district)"
+    )
+    add_intervention.add_argument("--start", metavar="YYYY-MM-DD", help="default: today")
+    add_intervention.add_argument(
+        "--review", metavar="YYYY-MM-DD", help="review date (default: by kind, 1-4 weeks)"
+    )
+    add_intervention.add_argument(
+        "--record", metavar="ID", help="the earlier record this intervention answers"
+    )
+    add_intervention.add_argument("--note", default="")
+    add_intervention.set_defaults(handler=intervention_add_command)
 
     void = log_commands.add_parser("void", help="void a record, with a reason")
     add_home_option(void)
@@ -264,6 +335,7 @@ def log_add_command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schema.models import Action, IncidentDraft, IssSafeguards
+    from schema.store import OfficeManagedError
 
     store = open_store(args)
     try:
@@ -277,6 +349,7 @@ def log_add_command(args: argparse.Namespace) -> int:
                 location=args.location,
                 note=args.note,
                 iss_days=args.iss_days,
+                removal_minutes=args.removal_minutes,
                 iss_safeguards=IssSafeguards(
                     school_work=True,
                     special_education_services=True,
@@ -288,15 +361,104 @@ def log_add_command(args: argparse.Namespace) -> int:
             )
         except ValidationError as error:
             raise UserError(_first_error(error)) from error
-        incident = store.log_incident(draft)
+        _print_notices(store, draft.student_id, draft.behavior_code)
+        try:
+            incident = store.log_incident(draft)
+        except OfficeManagedError as error:
+            raise OfficeManagedError(error.entry).with_hint(
+                f"Send the student to the office: classlog referral add --student "
+                f"{draft.student_id} --behavior {error.entry.code}"
+            ) from None
         summary = f"saved {incident.id}: Level {incident.level} {incident.behavior_code}"
         if incident.iss_recorded_as_removal:
             summary += " (ISS recorded as a removal: the three IEP safeguards were not all given)"
         if incident.progression_bypassed:
-            summary += " (progression advice bypassed)"
+            summary += f" (progression advice bypassed: {incident.bypass_reason})"
         print(summary)
+        totals = store.iep_year_totals(incident.student_id)
+        if store.student(incident.student_id).iep and totals.warning:
+            print(f"IEP: {totals.warning}")
         _, advice = store.advice(incident.student_id, incident.behavior_code)
         print(f"next time: {advice.reason}")
+    finally:
+        store.close()
+    return 0
+
+
+def _print_notices(
+    store: DeviceStore, student_id: str, code: str, *, office_too: bool = False
+) -> None:
+    """R4: a flagged behavior's Title IX or mandatory-reporting notice, wherever it is picked,
+    printed before anything else (also when the record is then refused)."""
+    from schema.store import StoreError
+
+    try:
+        entry = store.grid_entry(store.student(student_id), code.upper())
+    except StoreError:
+        return
+    if entry.office_managed and not office_too:
+        return
+    for notice in entry.notices:
+        print(f"NOTICE: {notice}", flush=True)
+
+
+def referral_add_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        _print_notices(store, args.student, args.behavior, office_too=True)
+        referral = store.refer_to_office(
+            args.student,
+            args.behavior,
+            occurred_at=_parse_time(args.at, store) if args.at else None,
+            location=args.location,
+            note=args.note,
+        )
+        print(
+            f"saved office referral {referral.id}: {referral.behavior_code}; it is kept on this "
+            "device: tell the office in person or by phone as well"
+        )
+    finally:
+        store.close()
+    return 0
+
+
+def intervention_add_command(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from pydantic import ValidationError
+
+    from schema.models import InterventionDraft, InterventionKind
+
+    def day(text: str | None, option: str) -> date | None:
+        if text is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError as error:
+            raise UserError(f"{option} {text!r} is not a date like 2026-11-20") from error
+
+    store = open_store(args)
+    try:
+        try:
+            draft = InterventionDraft(
+                student_id=args.student,
+                behavior_code=args.behavior.upper() if args.behavior else None,
+                kind=InterventionKind(args.kind),
+                kind_label=args.name,
+                starts_on=day(args.start, "--start"),
+                review_on=day(args.review, "--review"),
+                incident_id=args.record,
+                note=args.note,
+            )
+        except ValidationError as error:
+            raise UserError(_first_error(error)) from error
+        intervention = store.add_intervention(draft)
+        about = intervention.behavior_code or "all behaviors"
+        print(
+            f"saved {intervention.id}: {intervention.label} for {about}, "
+            f"{intervention.starts_on.isoformat()} to review on "
+            f"{intervention.review_on.isoformat()}"
+        )
     finally:
         store.close()
     return 0
@@ -323,8 +485,18 @@ def log_edit_command(args: argparse.Namespace) -> int:
             given["note"] = args.note
         if args.action is not None:
             given["actions"] = [Action(action) for action in args.action]
+        if args.behavior is not None:
+            given["behavior_code"] = args.behavior.upper()
+        if args.at is not None:
+            given["occurred_at"] = _parse_time(args.at, store)
+        if args.removal_minutes is not None:
+            given["removal_minutes"] = args.removal_minutes
+        if args.bypass_reason is not None:
+            given["bypass_reason"] = args.bypass_reason
         if not given:
-            raise UserError("nothing to change: give --level, --note or --action")
+            raise UserError("nothing to change: give --level, --note, --action, --behavior or --at")
+        if args.behavior is not None:
+            _print_notices(store, store.incident(args.id).student_id, args.behavior)
         try:
             incident = store.edit_incident(args.id, IncidentChanges(**given))
         except ValidationError as error:

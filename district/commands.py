@@ -202,6 +202,30 @@ def add_commands(subparsers: Any) -> None:
     report.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (inclusive)")
     report.set_defaults(handler=report_command)
 
+    grid = commands.add_parser(
+        "grid",
+        help="the behavior response grid: export it to a file, edit it, import it back",
+        description="The grid is data: school year x grade band x behavior -> allowed levels, "
+        'flags and a verified mark. Export it, edit the JSON (set "verified": true on the '
+        "rows the district has checked), and import it; devices receive it by sync.",
+    )
+    grid_commands = grid.add_subparsers(dest="grid_command", metavar="COMMAND", required=True)
+    grid_export = grid_commands.add_parser("export", help="write the grid in force as JSON")
+    grid_export.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    _add_db(grid_export)
+    grid_export.set_defaults(handler=grid_export_command)
+    grid_import = grid_commands.add_parser(
+        "import", help="replace the grid with a JSON file (all or nothing)"
+    )
+    grid_import.add_argument("path", type=Path, help="a grid JSON file (as `grid export` writes)")
+    grid_import.add_argument(
+        "--mark-verified",
+        action="store_true",
+        help="mark every row of the file verified by the district",
+    )
+    _add_db(grid_import)
+    grid_import.set_defaults(handler=grid_import_command)
+
     export = commands.add_parser(
         "export",
         help="export Level 2 records (jsonl, csv or Ed-Fi JSON)",
@@ -476,4 +500,64 @@ def report_command(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"wrote {written.path} ({written.scope_name}, {written.period}; {written.size_kb} KB)")
+    return 0
+
+
+def grid_export_command(args: argparse.Namespace) -> int:
+    import json
+
+    import sqlalchemy as sa
+
+    from district import tables
+    from schema.grid import parse_grid
+
+    engine = _open(args)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(tables.grid_versions.c.version, tables.grid_versions.c.grid)
+                .order_by(tables.grid_versions.c.version.desc())
+                .limit(1)
+            ).first()
+    finally:
+        engine.dispose()
+    if row is None:
+        _fail("this database has no grid")
+    grid = parse_grid(json.dumps(row.grid), f"grid version {row.version}")
+    text = grid.to_json() + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            _fail(f"cannot write {args.out}: {error.strerror}")
+    unverified = sum(1 for entry in grid if not entry.verified)
+    print(
+        f"grid version {row.version}: {len(grid)} rows, {unverified} not yet verified",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def grid_import_command(args: argparse.Namespace) -> int:
+    from district.db import store_grid, write_transaction
+    from schema.grid import Grid, load_grid
+
+    grid = load_grid(args.path)
+    if not len(grid):
+        _fail(f"{args.path}: a grid needs behaviors")
+    if args.mark_verified:
+        grid = Grid(entry.model_copy(update={"verified": True}) for entry in grid)
+    engine = _open(args)
+    try:
+        with write_transaction(engine) as tx:
+            version = store_grid(tx, grid.to_json())
+    finally:
+        engine.dispose()
+    unverified = sum(1 for entry in grid if not entry.verified)
+    print(
+        f"grid version {version}: {len(grid)} rows, {unverified} not yet verified; devices "
+        "receive it on their next sync"
+    )
     return 0

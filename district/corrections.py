@@ -12,12 +12,14 @@ from sqlalchemy.engine import Engine
 from district.clock import ServerClock
 from district.db import write_transaction
 from district.devices import get_device
+from district.plan_rules import PlanChecker, refusal_words
 from district.push import grid_behavior_codes
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, students_in_scope
 from schema.clock import Timestamp
 from schema.contract import ContractError, check_fields
 from schema.errors import UserError
+from schema.rules import RuleViolation
 from schema.wire import FIELDS_BY_KIND
 
 FIXED_FIELDS = frozenset({"device_id", "incident_id"})
@@ -105,6 +107,14 @@ def correct_record(
         outcome = merge(record, fields, hlc)
         if not outcome.won:
             raise CorrectionError("nothing to change", 409)
+        if record.kind == "incident":
+            after = {**record.fields, **outcome.won}
+            try:
+                PlanChecker(tx.connection).check_incident(
+                    after, str(after.get("student_id") or record.student_id)
+                )
+            except RuleViolation as violation:
+                raise CorrectionError(refusal_words(violation), 422) from None
         records.audit(record.id, outcome, hlc, written_by=f"admin:{admin.id}", reason=reason)
         if record.kind != "follow_up":
             move_student(records, record, outcome.won.get("student_id"))

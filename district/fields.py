@@ -71,6 +71,8 @@ _RULES: dict[str, tuple[Check, bool, str]] = {
     "voided_at": (_moment, True, "a date-time with a time zone"),
     "actions": (_text_list, False, "a list of action names"),
     "iss_days": (_number, True, "a number of days"),
+    "removal_minutes": (_integer, True, "a whole number of minutes"),
+    "due_at": (_moment, True, "a date-time with a time zone"),
     "advised_level": (_integer, True, "an integer"),
     "iss_recorded_as_removal": (_boolean, True, "true or false"),
     "progression_bypassed": (_boolean, True, "true or false"),

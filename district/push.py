@@ -26,11 +26,13 @@ from sqlalchemy.engine import Connection, Engine
 from district import tables
 from district.clock import ServerClock
 from district.db import WriteTx, checkpoint_sqlite, write_transaction
+from district.plan_rules import PlanChecker, refusal_words
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
 from schema.contract import ContractError, check_fields
 from schema.errors import ClasslogError
 from schema.fields import REQUIRED_ON_CREATE
+from schema.rules import RuleViolation
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
     OpResult,
@@ -76,6 +78,7 @@ class _Push:
         self.now_ms = now_ms
         self.retracted = False
         self.records = RecordSet(tx, now)
+        self.plan = PlanChecker(tx.connection)
         self.codes: frozenset[str] | None = None
         self.applied_rows: list[dict[str, Any]] = []
         self.seen = self._applied_op_ids([op.op_id for op in ops])
@@ -268,6 +271,8 @@ class _Push:
         else:
             student_id = str(fields["student_id"])
         self._check_student(student_id)
+        if op.kind == "incident":
+            self._check_plan(fields, student_id)
         if op.kind == "tab":
             parent_id, reason = self._tab_link(fields, student_id)
         record = tombstone or Record(
@@ -296,6 +301,13 @@ class _Push:
         else:
             self.records.changed(record)
         return _applied(op, reason)
+
+    def _check_plan(self, fields: dict[str, JsonValue], student_id: str) -> None:
+        """Invariant 8: the record as it would stand breaks none of the plan's rules."""
+        try:
+            self.plan.check_incident(fields, student_id)
+        except RuleViolation as violation:
+            raise Rejection(refusal_words(violation)) from None
 
     def _tab_link(
         self, fields: dict[str, JsonValue], student_id: str | None
@@ -327,6 +339,9 @@ class _Push:
         if record.kind != "follow_up" and new_student not in (None, record.student_id):
             self._check_student(str(new_student))
         outcome = merge(record, incoming, op.hlc)
+        if record.kind == "incident" and outcome.won:
+            after = {**record.fields, **outcome.won}
+            self._check_plan(after, str(after.get("student_id") or record.student_id))
         self.records.audit(record.id, outcome, op.hlc, written_by=self.device.id)
         if not outcome.won:
             return _superseded(op, "every field has a newer value on the server")

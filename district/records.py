@@ -155,7 +155,6 @@ def stored_columns(record: Record) -> dict[str, Any]:
             columns[name] = _column_value(shape, fields.get(name))
     if kind == "follow_up":
         columns["student_id"] = record.student_id if live else None
-        columns["due_at"] = None
         return columns
     columns["student_grade"] = record.student_grade if live else None
     moment = fields.get("occurred_at" if kind == "incident" else "started_at")
@@ -166,7 +165,6 @@ def stored_columns(record: Record) -> dict[str, Any]:
     if kind == "incident":
         columns["is_iss"] = counting.is_iss(kind, fields) if live else None
         columns["is_removal"] = counting.is_removal(kind, fields) if live else None
-        columns["removal_minutes"] = None
     else:
         started, ended = fields.get("started_at"), fields.get("ended_at")
         columns["minutes"] = (

@@ -210,7 +210,6 @@ incidents = sa.Table(
     *_local_time_columns(),
     sa.Column("is_iss", sa.Boolean, nullable=True),
     sa.Column("is_removal", sa.Boolean, nullable=True),
-    sa.Column("removal_minutes", sa.Integer, nullable=True),
     *_sync_columns(),
     sa.Index(None, "school_id", "local_date"),
     sa.Index(None, "student_id", "occurred_at"),
@@ -250,14 +249,13 @@ follow_ups = sa.Table(
     sa.Column("school_id", Id, nullable=True),
     sa.Column("student_id", Id, nullable=True, index=True),
     *(column for column in content_columns(FollowUpRecord) if column.name != "student_id"),
-    sa.Column("due_at", Moment, nullable=True),
     *_sync_columns(),
     sa.Index(None, "incident_id"),
     sa.Index(None, "school_id", "kind", "done_at"),
     sa.Index(None, "school_id", "due_at"),
 )
 """Follow-ups of Level 2 incidents in typed columns; ``student_id`` is their incident's.
-``due_at`` is kept for the follow-up due dates the plan asks for (R6)."""
+``due_at`` is the follow-up's due date (R6), set by the device."""
 
 
 def _counted(table: sa.Table) -> dict[str, Any]:

@@ -176,6 +176,7 @@ Zone = Annotated[str, Strict(), AfterValidator(_zone), Stored("zone")]
 Level = Annotated[int, Strict(), Field(ge=1, le=2), Stored("int")]
 AdvisedLevel = Annotated[int, Strict(), Field(ge=1, le=MAX_LEVEL), Stored("int")]
 IssDays = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), Stored("float")]
+RemovalMinutes = Annotated[int, Strict(), Field(gt=0, le=24 * 60), Stored("int")]
 Flag = Annotated[bool, Strict(), Stored("bool")]
 Actions = Annotated[
     list[Action], Field(max_length=len(Action)), AfterValidator(_unique_actions), Stored("actions")
@@ -228,6 +229,7 @@ class IncidentRecord(SyncRecord):
     others_involved: ShortText | None = None
     note: Note = _unset
     iss_days: IssDays | None = None
+    removal_minutes: RemovalMinutes | None = None
     iss_safeguards: SafeguardsField | None = None
     iss_recorded_as_removal: Flag = _unset
     advised_level: AdvisedLevel | None = None
@@ -271,6 +273,7 @@ class FollowUpRecord(SyncRecord):
     incident_id: Identifier = _unset
     kind_of_follow_up: FollowUpKindField = Field(default=_unset, alias="kind")
     created_at: Moment = _unset
+    due_at: Moment | None = None
     done_at: Moment | None = None
     done_by: Identifier | None = None
     note: Note = _unset

@@ -166,6 +166,55 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, entity_id)
     ) STRICT;
     """,
+    # 3: removal lengths, follow-up due dates, interventions (R5, R6, R7)
+    """
+    ALTER TABLE incidents ADD COLUMN removal_minutes INTEGER;
+    ALTER TABLE follow_ups ADD COLUMN due_at TEXT;
+    CREATE TABLE interventions (
+        id TEXT PRIMARY KEY,
+        student_id TEXT NOT NULL,
+        behavior_code TEXT,
+        kind TEXT NOT NULL,
+        kind_label TEXT NOT NULL DEFAULT '',
+        starts_on TEXT NOT NULL,
+        review_on TEXT NOT NULL,
+        staff_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        incident_id TEXT REFERENCES incidents (id) ON DELETE SET NULL,
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        voided_at TEXT,
+        void_reason TEXT,
+        origin TEXT NOT NULL DEFAULT 'local',
+        hlc TEXT NOT NULL,
+        field_hlc TEXT NOT NULL DEFAULT '{}'
+    ) STRICT;
+    CREATE INDEX interventions_student ON interventions (student_id, starts_on);
+    CREATE TABLE office_referrals (
+        id TEXT PRIMARY KEY,
+        student_id TEXT NOT NULL,
+        behavior_code TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        location TEXT,
+        staff_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        decided_level INTEGER,
+        oss_days REAL,
+        alternatives TEXT,
+        decided_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        voided_at TEXT,
+        void_reason TEXT,
+        origin TEXT NOT NULL DEFAULT 'local',
+        hlc TEXT NOT NULL,
+        field_hlc TEXT NOT NULL DEFAULT '{}'
+    ) STRICT;
+    CREATE INDEX office_referrals_student ON office_referrals (student_id, occurred_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,6 +57,8 @@ class GridEntry(BaseModel):
     alternatives_to_suspension: bool = False
     verified: bool = False
     confidence: str = ""
+    review: str = ""
+    """Why the district should review this row (the plan contradicts it); empty when none."""
 
     @field_validator("levels")
     @classmethod

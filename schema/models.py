@@ -3,33 +3,42 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from schema.vocabulary import (
     ACTION_LABELS,
+    FOLLOW_UP_DUE_SCHOOL_DAYS,
     FOLLOW_UP_LABELS,
+    INTERVENTION_LABELS,
+    INTERVENTION_REVIEW_DAYS,
     LEVEL_2_ONLY_ACTIONS,
     LOCATIONS,
     MOTIVATIONS,
     OTHERS_INVOLVED,
     TAB_KIND_LABELS,
+    TITLE_IX_BARRED_ACTIONS,
     Action,
     FollowUpKind,
+    InterventionKind,
     StartedBy,
     TabKind,
 )
 
 __all__ = [
     "ACTION_LABELS",
+    "FOLLOW_UP_DUE_SCHOOL_DAYS",
     "FOLLOW_UP_LABELS",
+    "INTERVENTION_LABELS",
+    "INTERVENTION_REVIEW_DAYS",
     "LEVEL_2_ONLY_ACTIONS",
     "LOCATIONS",
     "MOTIVATIONS",
     "OTHERS_INVOLVED",
     "TAB_KIND_LABELS",
+    "TITLE_IX_BARRED_ACTIONS",
     "Action",
     "AuditEntry",
     "AwareDatetime",
@@ -37,7 +46,11 @@ __all__ = [
     "FollowUpKind",
     "Incident",
     "IncidentDraft",
+    "Intervention",
+    "InterventionDraft",
+    "InterventionKind",
     "IssSafeguards",
+    "OfficeReferral",
     "Org",
     "Record",
     "Section",
@@ -66,15 +79,22 @@ class Record(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
-def required_follow_ups(actions: list[Action]) -> list[FollowUpKind]:
+def required_follow_ups(
+    actions: list[Action], *, title_ix: bool = False, iss_as_removal: bool = False
+) -> list[FollowUpKind]:
     """R6, the plan's minimum follow-ups. After support or redirection: contact the family and
     give corrective feedback. After an ISS: contact the family, hear the student's version (due
-    process) and make a repair-and-reflection plan. A record with both gets both."""
+    process) and make a repair-and-reflection plan; an ISS recorded as a removal (R7) keeps them.
+    A record with both gets both. A Title IX behavior (R4) also needs the Title IX Coordinator
+    contacted."""
+    was_iss = Action.ISS in actions or (iss_as_removal and Action.REMOVAL in actions)
     required = [FollowUpKind.FAMILY_CONTACT]
-    if Action.ISS not in actions or any(action is not Action.ISS for action in actions):
+    if not was_iss or any(action not in {Action.ISS, Action.REMOVAL} for action in actions):
         required.append(FollowUpKind.CORRECTIVE_FEEDBACK)
-    if Action.ISS in actions:
+    if was_iss:
         required += [FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN]
+    if title_ix:
+        required.append(FollowUpKind.TITLE_IX_COORDINATOR)
     return required
 
 
@@ -148,9 +168,10 @@ class IncidentDraft(Record):
     others_involved: str | None = None
     note: str = Field(default="", max_length=4000)
     iss_days: float | None = Field(default=None, gt=0, le=1)
+    removal_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
     iss_safeguards: IssSafeguards | None = None
     group_id: str | None = None
-    bypass_reason: str | None = None
+    bypass_reason: str | None = Field(default=None, max_length=500)
 
     @field_validator("actions")
     @classmethod
@@ -175,6 +196,7 @@ class Incident(Record):
     others_involved: str | None = None
     note: str = ""
     iss_days: float | None = None
+    removal_minutes: int | None = None
     iss_safeguards: IssSafeguards | None = None
     iss_recorded_as_removal: bool = False
     advised_level: int | None = None
@@ -226,10 +248,88 @@ class FollowUp(Record):
     incident_id: str
     kind: FollowUpKind
     created_at: datetime
+    due_at: datetime | None = None
     done_at: datetime | None = None
     done_by: str | None = None
     note: str = ""
     voided_at: datetime | None = None
+    origin: str = "local"
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open (not done, not closed) past its due date (R6)."""
+        return (
+            self.done_at is None
+            and self.voided_at is None
+            and self.due_at is not None
+            and now > self.due_at
+        )
+
+
+class InterventionDraft(Record):
+    """What a person enters to record an intervention for a student (and a behavior, or all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: str = Field(min_length=1)
+    behavior_code: str | None = Field(default=None, min_length=1)
+    """None: the intervention addresses all of the student's behaviors."""
+    kind: InterventionKind
+    kind_label: str = Field(default="", max_length=200)
+    """The district's own kind's name (kind ``district``)."""
+    starts_on: date | None = None
+    review_on: date | None = None
+    incident_id: str | None = None
+    """The occurrence it answers, when recorded from progression advice."""
+    note: str = Field(default="", max_length=4000)
+
+
+class Intervention(Record):
+    id: str
+    student_id: str
+    behavior_code: str | None
+    kind: InterventionKind
+    kind_label: str = ""
+    starts_on: date
+    review_on: date
+    staff_id: str
+    device_id: str
+    incident_id: str | None = None
+    note: str = ""
+    created_at: datetime
+    updated_at: datetime
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+    origin: str = "local"
+
+    @property
+    def label(self) -> str:
+        if self.kind is InterventionKind.DISTRICT and self.kind_label:
+            return self.kind_label
+        return INTERVENTION_LABELS[self.kind]
+
+
+class OfficeReferral(Record):
+    """R10: a student sent to the office for an office-managed behavior (what SWIS calls a major
+    referral). The office's decision (level, days of OSS, alternatives offered) is recorded by
+    an administrator."""
+
+    id: str
+    student_id: str
+    behavior_code: str
+    occurred_at: datetime
+    tz: str
+    location: str | None = None
+    staff_id: str
+    device_id: str
+    note: str = ""
+    decided_level: int | None = None
+    oss_days: float | None = None
+    alternatives: str | None = None
+    decided_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    voided_at: datetime | None = None
+    void_reason: str | None = None
     origin: str = "local"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +26,8 @@ from schema.fields import FIELDS_BY_KIND
 from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
 from schema.ids import new_id
 from schema.models import (
+    FOLLOW_UP_DUE_SCHOOL_DAYS,
+    INTERVENTION_REVIEW_DAYS,
     LEVEL_2_ONLY_ACTIONS,
     Action,
     AwareDatetime,
@@ -33,7 +35,11 @@ from schema.models import (
     FollowUpKind,
     Incident,
     IncidentDraft,
+    Intervention,
+    InterventionDraft,
+    InterventionKind,
     IssSafeguards,
+    OfficeReferral,
     Section,
     Staff,
     StartedBy,
@@ -51,10 +57,16 @@ from schema.rows import (
     to_text,
 )
 from schema.rows import required_time as _required_time
+from schema.rules import IncidentFacts, RuleViolation, check_actions
 from schema.schoolyear import DEFAULT_START, SchoolYear, school_year_for
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_REASON_LENGTH = 500
+DEFAULT_SCHOOL_DAY_MINUTES = 390
+"""Minutes of one school day, for summing removal minutes as days (district setting)."""
+REMOVAL_WARNING_DAYS = 8.0
+"""R7: warn from this many days of removal in a school year (10 is a change of placement)."""
+CHANGE_OF_PLACEMENT_DAYS = 10.0
 
 
 class StoreError(UserError):
@@ -78,6 +90,25 @@ class LevelNotAllowedError(StoreError):
     pass
 
 
+class BypassReasonNeededError(StoreError):
+    """R5: going above the advised level (a bypass) needs a reason, stored with it."""
+
+    def __init__(self, advice: Advice) -> None:
+        self.advice = advice
+        super().__init__(
+            f"Level {advice.previous_level} earlier had no intervention recorded: going higher "
+            "is a bypass of the progression advice and needs a reason (nothing was saved)"
+        )
+
+
+class RuleRefusedError(StoreError):
+    """One of the plan's rules (schema.rules) refuses the record; ``rule`` names it."""
+
+    def __init__(self, violation: RuleViolation) -> None:
+        self.rule = violation.rule
+        super().__init__(violation.detail or str(violation))
+
+
 class OfficeManagedError(StoreError):
     """R4: the behavior's range starts at Level 3 or above; staff do not log it at 1 or 2."""
 
@@ -90,6 +121,11 @@ class OfficeManagedError(StoreError):
             f"{entry.levels[0]}-{entry.levels[-1]}): contact the office; nothing was logged."
             + (f" {notices}" if notices else "")
         )
+
+    def with_hint(self, hint: str) -> OfficeManagedError:
+        """The same refusal with one more sentence (what to do instead)."""
+        self.args = (f"{self} {hint}",)
+        return self
 
 
 class IncidentChanges(BaseModel):
@@ -106,7 +142,35 @@ class IncidentChanges(BaseModel):
     others_involved: str | None = None
     note: str | None = Field(default=None, max_length=4000)
     iss_days: float | None = Field(default=None, gt=0, le=1)
+    removal_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
     iss_safeguards: IssSafeguards | None = None
+    student_id: str | None = Field(default=None, min_length=1)
+    bypass_reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH)
+
+
+@dataclass(frozen=True, slots=True)
+class IepYearTotals:
+    """R7: a student with an IEP's removals and TAB Out time in one school year."""
+
+    removal_days: float
+    removal_count: int
+    tab_out_minutes: float
+    school_year: str
+
+    @property
+    def warning(self) -> str | None:
+        """The warning to show from 8 days of removal on, else None."""
+        if self.removal_days >= CHANGE_OF_PLACEMENT_DAYS:
+            return (
+                f"{self.removal_days:g} days of removal this school year: 10 days is a change "
+                "of placement under IDEA. Involve the IEP team."
+            )
+        if self.removal_days >= REMOVAL_WARNING_DAYS:
+            return (
+                f"{self.removal_days:g} days of removal this school year: nearing 10 days "
+                "(a change of placement under IDEA)."
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +214,7 @@ def _incident_from_row(row: sqlite3.Row) -> Incident:
         others_involved=row["others_involved"],
         note=row["note"],
         iss_days=row["iss_days"],
+        removal_minutes=row["removal_minutes"],
         iss_safeguards=IssSafeguards.model_validate_json(safeguards) if safeguards else None,
         iss_recorded_as_removal=bool(row["iss_recorded_as_removal"]),
         advised_level=row["advised_level"],
@@ -192,10 +257,55 @@ def _follow_up_from_row(row: sqlite3.Row) -> FollowUp:
         incident_id=row["incident_id"],
         kind=FollowUpKind(row["kind"]),
         created_at=_required_time(row["created_at"]),
+        due_at=from_text(row["due_at"]),
         done_at=from_text(row["done_at"]),
         done_by=row["done_by"],
         note=row["note"],
         voided_at=from_text(row["voided_at"]),
+        origin=row["origin"],
+    )
+
+
+def _intervention_from_row(row: sqlite3.Row) -> Intervention:
+    return Intervention(
+        id=row["id"],
+        student_id=row["student_id"],
+        behavior_code=row["behavior_code"],
+        kind=InterventionKind(row["kind"]),
+        kind_label=row["kind_label"],
+        starts_on=date.fromisoformat(row["starts_on"]),
+        review_on=date.fromisoformat(row["review_on"]),
+        staff_id=row["staff_id"],
+        device_id=row["device_id"],
+        incident_id=row["incident_id"],
+        note=row["note"],
+        created_at=_required_time(row["created_at"]),
+        updated_at=_required_time(row["updated_at"]),
+        voided_at=from_text(row["voided_at"]),
+        void_reason=row["void_reason"],
+        origin=row["origin"],
+    )
+
+
+def _referral_from_row(row: sqlite3.Row) -> OfficeReferral:
+    return OfficeReferral(
+        id=row["id"],
+        student_id=row["student_id"],
+        behavior_code=row["behavior_code"],
+        occurred_at=_required_time(row["occurred_at"]),
+        tz=row["tz"],
+        location=row["location"],
+        staff_id=row["staff_id"],
+        device_id=row["device_id"],
+        note=row["note"],
+        decided_level=row["decided_level"],
+        oss_days=row["oss_days"],
+        alternatives=row["alternatives"],
+        decided_at=from_text(row["decided_at"]),
+        created_at=_required_time(row["created_at"]),
+        updated_at=_required_time(row["updated_at"]),
+        voided_at=from_text(row["voided_at"]),
+        void_reason=row["void_reason"],
         origin=row["origin"],
     )
 
@@ -431,22 +541,38 @@ class DeviceStore(DeviceReader):
         tz = self.timezone
         start = datetime.combine(year.start, time.min, tzinfo=tz)
         rows = self.connection.execute(
-            "SELECT i.id, i.level, i.occurred_at, i.actions, "
-            "EXISTS (SELECT 1 FROM follow_ups f WHERE f.incident_id = i.id "
-            "        AND f.done_at IS NOT NULL AND f.voided_at IS NULL) AS followed "
-            "FROM incidents i WHERE i.student_id = ? AND i.behavior_code = ? "
+            "SELECT i.id, i.level, i.occurred_at FROM incidents i "
+            "WHERE i.student_id = ? AND i.behavior_code = ? "
             "AND i.voided_at IS NULL AND i.occurred_at >= ? AND i.occurred_at < ? AND i.id != ?",
             (student_id, code, to_text(start), to_text(before), exclude or ""),
         ).fetchall()
-        return [
-            PriorOccurrence(
-                incident_id=row["id"],
-                level=row["level"],
-                occurred_at=_required_time(row["occurred_at"]),
-                had_intervention=row["actions"] != "[]" or bool(row["followed"]),
+        if not rows:
+            return []
+        interventions = self.connection.execute(
+            "SELECT incident_id, starts_on, review_on FROM interventions WHERE student_id = ? "
+            "AND voided_at IS NULL AND (behavior_code IS NULL OR behavior_code = ?) "
+            "AND starts_on <= ?",
+            (student_id, code, before.astimezone(tz).date().isoformat()),
+        ).fetchall()
+        occurrences = []
+        for row in rows:
+            occurred_at = _required_time(row["occurred_at"])
+            day = occurred_at.astimezone(tz).date().isoformat()
+            answered = any(
+                item["incident_id"] == row["id"]
+                or item["starts_on"] >= day
+                or item["starts_on"] <= day <= item["review_on"]
+                for item in interventions
             )
-            for row in rows
-        ]
+            occurrences.append(
+                PriorOccurrence(
+                    incident_id=row["id"],
+                    level=row["level"],
+                    occurred_at=occurred_at,
+                    had_intervention=answered,
+                )
+            )
+        return occurrences
 
     def advice(
         self, student_id: str, code: str, at: datetime | None = None, exclude: str | None = None
@@ -497,16 +623,34 @@ class DeviceStore(DeviceReader):
         actions, as_removal = normalize_actions(
             draft.level, draft.actions, student, draft.iss_safeguards
         )
+        iss_days = (draft.iss_days or 1.0) if Action.ISS in actions or as_removal else None
+        removal_minutes = (
+            draft.removal_minutes if Action.REMOVAL in actions and not as_removal else None
+        )
+        self._check_rules(
+            entry,
+            IncidentFacts(
+                level=draft.level,
+                actions=tuple(actions),
+                iss_days=iss_days,
+                removal_minutes=removal_minutes,
+                iss_recorded_as_removal=as_removal,
+                iss_safeguards=draft.iss_safeguards,
+                student_has_iep=student.iep,
+            ),
+        )
         bypassed = advice.is_bypass(draft.level)
-        iss_days = (draft.iss_days or 1.0) if Action.ISS in actions else None
+        reason = (draft.bypass_reason or "").strip()
+        if bypassed and not reason:
+            raise BypassReasonNeededError(advice)
         incident_id = new_id()
         now_text = to_text(write.now)
         write.connection.execute(
             "INSERT INTO incidents (id, student_id, staff_id, device_id, behavior_code, level,"
             " actions, occurred_at, tz, location, motivation, others_involved, note, iss_days,"
-            " iss_safeguards, iss_recorded_as_removal, advised_level, progression_bypassed,"
-            " bypass_reason, group_id, created_at, updated_at, hlc)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " removal_minutes, iss_safeguards, iss_recorded_as_removal, advised_level,"
+            " progression_bypassed, bypass_reason, group_id, created_at, updated_at, hlc)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident_id,
                 student.sourced_id,
@@ -522,11 +666,12 @@ class DeviceStore(DeviceReader):
                 draft.others_involved,
                 draft.note,
                 iss_days,
+                removal_minutes,
                 draft.iss_safeguards.model_dump_json() if draft.iss_safeguards else None,
                 int(as_removal),
                 advice.advised_level,
                 int(bypassed),
-                draft.bypass_reason if bypassed else None,
+                reason if bypassed else None,
                 draft.group_id,
                 now_text,
                 now_text,
@@ -534,24 +679,67 @@ class DeviceStore(DeviceReader):
             ),
         )
         self._audit(write, "incident", incident_id, "create", {"level": draft.level})
-        self._reconcile_follow_ups(write, incident_id, actions, draft.level)
+        self._reconcile_follow_ups(write, incident_id)
         if draft.level == 2:
             self._enqueue_incident_tree(write, incident_id)
+        self._readvise(write, [(student.sourced_id, entry.code)], skip=incident_id)
         return incident_id
 
-    def _reconcile_follow_ups(
-        self, write: _Write, incident_id: str, actions: Sequence[Action], level: int
-    ) -> None:
-        """R6: add the follow-ups the actions now require; void open ones no longer required
-        (an ISS changed to a removal, say). Done follow-ups are history and stay."""
-        required = required_follow_ups(list(actions))
+    @staticmethod
+    def _check_rules(entry: GridEntry, facts: IncidentFacts) -> None:
+        try:
+            check_actions(entry, facts)
+        except RuleViolation as violation:
+            raise RuleRefusedError(violation) from violation
+
+    def _due_at(self, kind: FollowUpKind, occurred_at: datetime) -> datetime:
+        """R6: the end of the Nth school day (Monday to Friday) after the record's local day."""
+        configured: dict[str, Any] = json.loads(self.meta("follow_up_due_days") or "{}")
+        school_days = int(configured.get(kind.value, FOLLOW_UP_DUE_SCHOOL_DAYS[kind]))
+        day = occurred_at.astimezone(self.timezone).date()
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        for _ in range(max(0, school_days)):
+            day += timedelta(days=1)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+        return datetime.combine(day, time(23, 59), tzinfo=self.timezone)
+
+    def _reconcile_follow_ups(self, write: _Write, incident_id: str) -> None:
+        """R6: add the follow-ups the record now requires (with their due dates); void open
+        ones no longer required (an ISS voided from the actions, say). An ISS recorded as a
+        removal keeps the ISS's follow-ups. Done follow-ups are history and stay."""
+        row = write.connection.execute(
+            "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        incident = _incident_from_row(row)
+        level = incident.level
+        actions = incident.actions
+        student = self.student(incident.student_id)
+        try:
+            title_ix = self.grid_entry(
+                student,
+                incident.behavior_code,
+                incident.occurred_at.astimezone(self.timezone).date(),
+            ).title_ix
+        except StoreError:
+            title_ix = False
+        required = required_follow_ups(
+            list(actions), title_ix=title_ix, iss_as_removal=incident.iss_recorded_as_removal
+        )
         existing = write.connection.execute(
             "SELECT id, kind, done_at FROM follow_ups WHERE incident_id = ? AND voided_at IS NULL",
             (incident_id,),
         ).fetchall()
         present = {row["kind"] for row in existing}
+        kept_after_iss = (
+            {FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN}
+            if Action.REMOVAL in actions
+            else set()
+        )
         for row in existing:
-            if row["done_at"] is None and FollowUpKind(row["kind"]) not in required:
+            kind = FollowUpKind(row["kind"])
+            if row["done_at"] is None and kind not in required and kind not in kept_after_iss:
                 now_text = to_text(write.now)
                 write.connection.execute(
                     "UPDATE follow_ups SET voided_at = ?, hlc = ? WHERE id = ?",
@@ -564,13 +752,14 @@ class DeviceStore(DeviceReader):
                 continue
             done = kind is FollowUpKind.FAMILY_CONTACT and Action.FAMILY_CONTACT in actions
             write.connection.execute(
-                "INSERT INTO follow_ups (id, incident_id, kind, created_at, done_at, done_by, hlc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO follow_ups (id, incident_id, kind, created_at, due_at, done_at,"
+                " done_by, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new_id(),
                     incident_id,
                     kind.value,
                     to_text(write.now),
+                    to_text(self._due_at(kind, incident.occurred_at)),
                     to_text(write.now) if done else None,
                     write.staff_id if done else None,
                     write.stamp(),
@@ -648,7 +837,8 @@ class DeviceStore(DeviceReader):
 
     def edit_incident(self, incident_id: str, changes: IncidentChanges) -> Incident:
         """Edit a record this device owns, audited. 2 -> 1 withdraws it from sync (R1);
-        1 -> 2 syncs it whole."""
+        1 -> 2 syncs it whole. The progression advice and the bypass flag are recomputed from
+        scratch (R5) for this record and for every later one of the same student and behavior."""
         return self._edit_incident(incident_id, lambda _current: changes)
 
     def _edit_incident(
@@ -662,22 +852,62 @@ class DeviceStore(DeviceReader):
                 raise StoreError("a voided record cannot be edited")
             current = _incident_from_row(row)
             changes = changes_for(current)
-            student = self.student(current.student_id)
+            student = self.student(changes.student_id or current.student_id)
             given = changes.model_dump(exclude_unset=True)
             level = changes.level if changes.level is not None else current.level
             code = changes.behavior_code or current.behavior_code
             occurred_at = changes.occurred_at or current.occurred_at
             if changes.occurred_at is not None and occurred_at > self.now() + FUTURE_TOLERANCE:
                 raise StoreError("the time of an intervention cannot be in the future")
-            entry = self.grid_entry(student, code, occurred_at.astimezone(self.timezone).date())
-            if entry.office_managed:
-                raise OfficeManagedError(entry)
+            entry, advice = self.advice(student.sourced_id, code, occurred_at, exclude=incident_id)
             if level not in entry.staff_levels:
                 raise LevelNotAllowedError(f"{entry.code} cannot be logged at Level {level}")
             safeguards = changes.iss_safeguards or current.iss_safeguards
             requested = changes.actions if changes.actions is not None else current.actions
             actions, as_removal = normalize_actions(level, requested, student, safeguards)
+            as_removal = as_removal or (
+                current.iss_recorded_as_removal
+                and Action.REMOVAL in actions
+                and Action.ISS not in actions
+            )
+            iss_days = (
+                (changes.iss_days or current.iss_days or 1.0)
+                if Action.ISS in actions or as_removal
+                else None
+            )
+            removal_minutes = (
+                (changes.removal_minutes or current.removal_minutes)
+                if Action.REMOVAL in actions and not as_removal
+                else None
+            )
+            self._check_rules(
+                entry,
+                IncidentFacts(
+                    level=level,
+                    actions=tuple(actions),
+                    iss_days=iss_days,
+                    removal_minutes=removal_minutes,
+                    iss_recorded_as_removal=as_removal,
+                    iss_safeguards=safeguards,
+                    student_has_iep=student.iep,
+                ),
+            )
+            bypassed = advice.is_bypass(level)
+            reason = (
+                given["bypass_reason"] or ""
+                if "bypass_reason" in given
+                else current.bypass_reason or ""
+            ).strip()
+            progression_touched = (
+                level != current.level
+                or entry.code != current.behavior_code
+                or student.sourced_id != current.student_id
+                or occurred_at != current.occurred_at
+            )
+            if bypassed and not reason and progression_touched and not current.progression_bypassed:
+                raise BypassReasonNeededError(advice)
             new_values: dict[str, Any] = {
+                "student_id": student.sourced_id,
                 "level": level,
                 "behavior_code": entry.code,
                 "actions": _json([a.value for a in actions]),
@@ -686,59 +916,94 @@ class DeviceStore(DeviceReader):
                 "motivation": given.get("motivation", current.motivation),
                 "others_involved": given.get("others_involved", current.others_involved),
                 "note": given.get("note", current.note),
-                "iss_days": (changes.iss_days or current.iss_days or 1.0)
-                if Action.ISS in actions
-                else None,
+                "iss_days": iss_days,
+                "removal_minutes": removal_minutes,
                 "iss_safeguards": safeguards.model_dump_json() if safeguards else None,
-                "iss_recorded_as_removal": int(
-                    as_removal
-                    or (
-                        current.iss_recorded_as_removal
-                        and Action.REMOVAL in actions
-                        and Action.ISS not in actions
-                    )
-                ),
+                "iss_recorded_as_removal": int(as_removal),
+                "advised_level": advice.advised_level,
+                "progression_bypassed": int(bypassed),
+                "bypass_reason": (reason or None) if bypassed else None,
             }
             changed = {name: value for name, value in new_values.items() if row[name] != value}
             if not changed:
                 return current
-            hlc = write.stamp()
-            changed["updated_at"] = to_text(write.now)
-            assignments = ", ".join(f"{name} = ?" for name in changed)
-            write.connection.execute(
-                f"UPDATE incidents SET {assignments}, hlc = ? WHERE id = ?",
-                (*changed.values(), hlc, incident_id),
-            )
-            self._audit(
-                write,
-                "incident",
-                incident_id,
-                "edit",
-                {
-                    name: [row[name], value]
-                    for name, value in changed.items()
-                    if name != "updated_at"
-                },
-            )
-            self._reconcile_follow_ups(write, incident_id, actions, level)
+            self._update_incident(write, row, changed)
+            self._reconcile_follow_ups(write, incident_id)
             if current.level == 2 and level == 1:
                 self._withdraw_incident_tree(write, incident_id)
             elif current.level == 1 and level == 2:
                 self._enqueue_incident_tree(write, incident_id)
             elif level == 2:
-                fresh = write.connection.execute(
-                    "SELECT * FROM incidents WHERE id = ?", (incident_id,)
-                ).fetchone()
-                wire = _row_wire("incident", fresh)
-                self._enqueue(
-                    write,
-                    "incident",
-                    incident_id,
-                    "upsert",
-                    {name: wire[name] for name in changed if name in wire},
-                )
                 self._enqueue_new_follow_ups(write, incident_id)
+            self._readvise(
+                write,
+                {
+                    (current.student_id, current.behavior_code),
+                    (student.sourced_id, entry.code),
+                },
+                skip=incident_id,
+            )
         return self.incident(incident_id)
+
+    def _update_incident(self, write: _Write, row: sqlite3.Row, changed: dict[str, Any]) -> None:
+        """Write changed fields of a record, audited; a Level 2 record (staying at 2) queues
+        the changed fields."""
+        incident_id = row["id"]
+        values = {**changed, "updated_at": to_text(write.now)}
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        write.connection.execute(
+            f"UPDATE incidents SET {assignments}, hlc = ? WHERE id = ?",
+            (*values.values(), write.stamp(), incident_id),
+        )
+        self._audit(
+            write,
+            "incident",
+            incident_id,
+            "edit",
+            {name: [row[name], value] for name, value in changed.items()},
+        )
+        if row["level"] == 2 and values.get("level", 2) == 2:
+            fresh = write.connection.execute(
+                "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+            ).fetchone()
+            wire = _row_wire("incident", fresh)
+            self._enqueue(
+                write,
+                "incident",
+                incident_id,
+                "upsert",
+                {name: wire[name] for name in values if name in wire},
+            )
+
+    def _readvise(
+        self, write: _Write, groups: Iterable[tuple[str, str]], skip: str | None = None
+    ) -> None:
+        """R5 from scratch: recompute the advised level and the bypass flag of this device's own
+        live records for each (student, behavior), after anything that changes their history.
+        A record that stops being a bypass loses its reason; one that becomes a bypass through
+        another record's edit keeps no reason (nobody chose to go higher)."""
+        for student_id, code in set(groups):
+            rows = write.connection.execute(
+                "SELECT * FROM incidents WHERE student_id = ? AND behavior_code = ? "
+                "AND voided_at IS NULL AND device_id = ? AND id != ? ORDER BY occurred_at",
+                (student_id, code, self.device_id, skip or ""),
+            ).fetchall()
+            for row in rows:
+                try:
+                    _, advice = self.advice(
+                        student_id, code, _required_time(row["occurred_at"]), exclude=row["id"]
+                    )
+                except StoreError:
+                    continue
+                bypassed = advice.is_bypass(row["level"])
+                wanted = {
+                    "advised_level": advice.advised_level,
+                    "progression_bypassed": int(bypassed),
+                    "bypass_reason": row["bypass_reason"] if bypassed else None,
+                }
+                changed = {name: value for name, value in wanted.items() if row[name] != value}
+                if changed:
+                    self._update_incident(write, row, changed)
 
     def _enqueue_new_follow_ups(self, write: _Write, incident_id: str) -> None:
         for follow_up in write.connection.execute(
@@ -752,7 +1017,8 @@ class DeviceStore(DeviceReader):
             )
 
     def add_actions(self, incident_id: str, actions: Sequence[Action]) -> Incident:
-        """Record an intervention on an earlier occurrence (asked for by progression advice)."""
+        """Add actions to a record. An action is not an intervention (R5): progression counts
+        only recorded interventions (``add_intervention``)."""
         return self._edit_incident(
             incident_id,
             lambda current: IncidentChanges(actions=[*current.actions, *actions]),
@@ -784,7 +1050,27 @@ class DeviceStore(DeviceReader):
                     "upsert",
                     {"voided_at": now_text, "void_reason": reason, "updated_at": now_text},
                 )
+            self._close_open_follow_ups(write, incident_id, row["level"])
+            self._readvise(write, [(row["student_id"], row["behavior_code"])])
         return self.incident(incident_id)
+
+    def _close_open_follow_ups(self, write: _Write, incident_id: str, level: int) -> None:
+        """R6: voiding a record closes its open follow-ups as no longer needed."""
+        now_text = to_text(write.now)
+        for follow_up in write.connection.execute(
+            "SELECT id FROM follow_ups WHERE incident_id = ? AND done_at IS NULL "
+            "AND voided_at IS NULL",
+            (incident_id,),
+        ).fetchall():
+            write.connection.execute(
+                "UPDATE follow_ups SET voided_at = ?, hlc = ? WHERE id = ?",
+                (now_text, write.stamp(), follow_up["id"]),
+            )
+            self._audit(write, "follow_up", follow_up["id"], "void", {"reason": "record voided"})
+            if level == 2:
+                self._enqueue(
+                    write, "follow_up", follow_up["id"], "upsert", {"voided_at": now_text}
+                )
 
     def complete_follow_up(self, follow_up_id: str, note: str = "") -> FollowUp:
         with self._write() as write:
@@ -938,6 +1224,226 @@ class DeviceStore(DeviceReader):
             self._enqueue(write, "tab", tab_id, "upsert", values)
         return self.tab(tab_id)
 
+    # -- interventions (R5) -----------------------------------------------------------------
+
+    def add_intervention(self, draft: InterventionDraft) -> Intervention:
+        """Record an intervention for a student (and one behavior, or all). Only these count
+        for progression (R5). It stays on this device: interventions answering a Level 1
+        record never leave it (R1), and this device does not send interventions yet."""
+        intervention_id = new_id()
+        with self._write() as write:
+            staff_id = self._require_staff()
+            student = self.student(draft.student_id)
+            code = draft.behavior_code.upper() if draft.behavior_code else None
+            if code is not None and not self.grid().by_code(code):
+                raise StoreError(f"behavior {code!r} is not in the grid")
+            if draft.kind is InterventionKind.DISTRICT and not draft.kind_label.strip():
+                raise StoreError("the district's own intervention needs its name")
+            if draft.incident_id is not None:
+                answered = self.incident(draft.incident_id)
+                if answered.student_id != student.sourced_id:
+                    raise StoreError("that record is about another student")
+                if code is not None and answered.behavior_code != code:
+                    raise StoreError("that record is about another behavior")
+            starts_on = draft.starts_on or self.local_today()
+            review_on = draft.review_on or starts_on + timedelta(
+                days=INTERVENTION_REVIEW_DAYS[draft.kind]
+            )
+            if review_on < starts_on:
+                raise StoreError("the review date cannot come before the start")
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "INSERT INTO interventions (id, student_id, behavior_code, kind, kind_label,"
+                " starts_on, review_on, staff_id, device_id, incident_id, note, created_at,"
+                " updated_at, hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    intervention_id,
+                    student.sourced_id,
+                    code,
+                    draft.kind.value,
+                    draft.kind_label.strip(),
+                    starts_on.isoformat(),
+                    review_on.isoformat(),
+                    staff_id,
+                    self.device_id,
+                    draft.incident_id,
+                    draft.note,
+                    now_text,
+                    now_text,
+                    write.stamp(),
+                ),
+            )
+            self._audit(write, "intervention", intervention_id, "create", {"kind": draft.kind})
+            codes = (
+                [code]
+                if code is not None
+                else [
+                    row[0]
+                    for row in write.connection.execute(
+                        "SELECT DISTINCT behavior_code FROM incidents WHERE student_id = ?",
+                        (student.sourced_id,),
+                    )
+                ]
+            )
+            self._readvise(write, [(student.sourced_id, each) for each in codes])
+        return self.intervention(intervention_id)
+
+    def void_intervention(self, intervention_id: str, reason: str) -> Intervention:
+        reason = reason.strip()
+        if not reason:
+            raise StoreError("a reason is needed to void a record")
+        with self._write() as write:
+            current = self.intervention(intervention_id)
+            if current.voided_at is not None:
+                raise StoreError("this intervention is already voided")
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "UPDATE interventions SET voided_at = ?, void_reason = ?, updated_at = ?, "
+                "hlc = ? WHERE id = ?",
+                (now_text, reason, now_text, write.stamp(), intervention_id),
+            )
+            self._audit(write, "intervention", intervention_id, "void", {"reason": reason})
+            codes = (
+                [current.behavior_code]
+                if current.behavior_code
+                else [
+                    row[0]
+                    for row in write.connection.execute(
+                        "SELECT DISTINCT behavior_code FROM incidents WHERE student_id = ?",
+                        (current.student_id,),
+                    )
+                ]
+            )
+            self._readvise(write, [(current.student_id, each) for each in codes])
+        return self.intervention(intervention_id)
+
+    def intervention(self, intervention_id: str) -> Intervention:
+        row = self.connection.execute(
+            "SELECT * FROM interventions WHERE id = ?", (intervention_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no intervention {intervention_id!r} on this device")
+        return _intervention_from_row(row)
+
+    def interventions_for(self, student_id: str) -> list[Intervention]:
+        """A student's interventions this school year (voided ones included), newest first."""
+        year = self.school_year()
+        rows = self.connection.execute(
+            "SELECT * FROM interventions WHERE student_id = ? AND review_on >= ? "
+            "AND starts_on < ? ORDER BY starts_on DESC, created_at DESC",
+            (student_id, year.start.isoformat(), year.end.isoformat()),
+        )
+        return [_intervention_from_row(row) for row in rows]
+
+    # -- office referrals (R10) -------------------------------------------------------------
+
+    def refer_to_office(
+        self,
+        student_id: str,
+        behavior_code: str,
+        *,
+        occurred_at: datetime | None = None,
+        location: str | None = None,
+        note: str = "",
+    ) -> OfficeReferral:
+        """Send a student to the office for a behavior the office handles (its range reaches
+        Level 3 or higher). Staff never log such a behavior at 1 or 2 (R4); this is the record
+        that they sent the student."""
+        note = " ".join(note.split())
+        if len(note) > MAX_REASON_LENGTH:
+            raise StoreError(f"the note is longer than {MAX_REASON_LENGTH} characters")
+        referral_id = new_id()
+        with self._write() as write:
+            staff_id = self._require_staff()
+            student = self.student(student_id)
+            moment = occurred_at or write.now
+            if moment > write.now + FUTURE_TOLERANCE:
+                raise StoreError("the time of a referral cannot be in the future")
+            entry = self.grid_entry(
+                student, behavior_code.upper(), moment.astimezone(self.timezone).date()
+            )
+            if entry.levels[-1] < 3:
+                raise StoreError(
+                    f"{entry.code} is answered by staff at Level 1 or 2, not by the office"
+                )
+            now_text = to_text(write.now)
+            write.connection.execute(
+                "INSERT INTO office_referrals (id, student_id, behavior_code, occurred_at, tz,"
+                " location, staff_id, device_id, note, created_at, updated_at, hlc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    referral_id,
+                    student.sourced_id,
+                    entry.code,
+                    to_text(moment),
+                    self.timezone.key,
+                    location,
+                    staff_id,
+                    self.device_id,
+                    note,
+                    now_text,
+                    now_text,
+                    write.stamp(),
+                ),
+            )
+            self._audit(write, "office_referral", referral_id, "create", {"code": entry.code})
+        return self.office_referral(referral_id)
+
+    def office_referral(self, referral_id: str) -> OfficeReferral:
+        row = self.connection.execute(
+            "SELECT * FROM office_referrals WHERE id = ?", (referral_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRecordError(f"no office referral {referral_id!r} on this device")
+        return _referral_from_row(row)
+
+    def office_referrals_for(self, student_id: str) -> list[OfficeReferral]:
+        """A student's office referrals this school year, newest first."""
+        year = self.school_year()
+        start = datetime.combine(year.start, time.min, tzinfo=self.timezone)
+        end = datetime.combine(year.end, time.min, tzinfo=self.timezone)
+        rows = self.connection.execute(
+            "SELECT * FROM office_referrals WHERE student_id = ? AND occurred_at >= ? "
+            "AND occurred_at < ? ORDER BY occurred_at DESC, id DESC",
+            (student_id, to_text(start), to_text(end)),
+        )
+        return [_referral_from_row(row) for row in rows]
+
+    # -- students with an IEP (R7) ----------------------------------------------------------
+
+    def school_day_minutes(self) -> int:
+        return int(self.meta("school_day_minutes") or DEFAULT_SCHOOL_DAY_MINUTES)
+
+    def iep_year_totals(self, student_id: str, day: date | None = None) -> IepYearTotals:
+        """Days of removal and minutes of TAB Out in the school year, for any student (shown for
+        students with an IEP). An ISS recorded as a removal counts its days; a removal from
+        class counts its minutes as a share of the school day. A TAB is never a removal (R3):
+        its minutes are counted apart."""
+        year = self.school_year(day)
+        start = datetime.combine(year.start, time.min, tzinfo=self.timezone)
+        end = datetime.combine(year.end, time.min, tzinfo=self.timezone)
+        removal = self.connection.execute(
+            "SELECT count(*), "
+            "coalesce(sum(CASE WHEN iss_recorded_as_removal THEN iss_days ELSE 0 END), 0), "
+            "coalesce(sum(CASE WHEN iss_recorded_as_removal THEN 0 "
+            "ELSE coalesce(removal_minutes, 0) END), 0) "
+            "FROM incidents WHERE student_id = ? AND voided_at IS NULL "
+            "AND occurred_at >= ? AND occurred_at < ? "
+            "AND EXISTS (SELECT 1 FROM json_each(actions) WHERE value = 'removal')",
+            (student_id, to_text(start), to_text(end)),
+        ).fetchone()
+        days = float(removal[1]) + float(removal[2]) / self.school_day_minutes()
+        tab_minutes = 0.0
+        for tab in self.tabs_between(start, end, student_id=student_id):
+            if tab.voided_at is None and tab.kind is not TabKind.SPOT and tab.minutes:
+                tab_minutes += tab.minutes
+        return IepYearTotals(
+            removal_days=round(days, 2),
+            removal_count=int(removal[0]),
+            tab_out_minutes=round(tab_minutes, 1),
+            school_year=year.label,
+        )
+
     # -- reading ----------------------------------------------------------------------------
 
     def incident(self, incident_id: str) -> Incident:
@@ -1015,7 +1521,8 @@ class DeviceStore(DeviceReader):
         """R6 follow-ups not yet done, on this device's own records that are not voided."""
         rows = self.connection.execute(
             "SELECT f.id AS f_id, f.incident_id AS f_incident_id, f.kind AS f_kind, "
-            "f.created_at AS f_created_at, f.done_at AS f_done_at, f.done_by AS f_done_by, "
+            "f.created_at AS f_created_at, f.due_at AS f_due_at, f.done_at AS f_done_at, "
+            "f.done_by AS f_done_by, "
             "f.note AS f_note, f.voided_at AS f_voided_at, f.origin AS f_origin, i.* "
             f"{self._OPEN_FOLLOW_UPS} ORDER BY i.occurred_at, f.kind LIMIT ?",
             (self.device_id, -1 if limit is None else limit),
@@ -1027,6 +1534,7 @@ class DeviceStore(DeviceReader):
                     incident_id=row["f_incident_id"],
                     kind=FollowUpKind(row["f_kind"]),
                     created_at=_required_time(row["f_created_at"]),
+                    due_at=from_text(row["f_due_at"]),
                     done_at=None,
                     done_by=row["f_done_by"],
                     note=row["f_note"],

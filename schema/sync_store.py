@@ -96,7 +96,15 @@ ROSTER_DEFAULTS: dict[str, Any] = {
     "periods": "",
     "course_title": "",
 }
-CONFIG_KEYS = frozenset({"school_year_start", "period_schedule", "pinned_behaviors"})
+CONFIG_KEYS = frozenset(
+    {
+        "school_year_start",
+        "period_schedule",
+        "pinned_behaviors",
+        "follow_up_due_days",
+        "school_day_minutes",
+    }
+)
 CLOCK_SAFETY_MS = 60_000
 """Re-stamp when our clock is within this margin of the server's 5-minute limit."""
 ESTIMATED_OP_OVERHEAD_BYTES = 160

@@ -10,14 +10,19 @@ from enum import StrEnum
 
 __all__ = [
     "ACTION_LABELS",
+    "FOLLOW_UP_DUE_SCHOOL_DAYS",
     "FOLLOW_UP_LABELS",
+    "INTERVENTION_LABELS",
+    "INTERVENTION_REVIEW_DAYS",
     "LEVEL_2_ONLY_ACTIONS",
     "LOCATIONS",
     "MOTIVATIONS",
     "OTHERS_INVOLVED",
     "TAB_KIND_LABELS",
+    "TITLE_IX_BARRED_ACTIONS",
     "Action",
     "FollowUpKind",
+    "InterventionKind",
     "StartedBy",
     "TabKind",
 ]
@@ -109,6 +114,7 @@ class FollowUpKind(StrEnum):
     CORRECTIVE_FEEDBACK = "corrective_feedback"
     STUDENT_VERSION = "student_version"
     REPAIR_PLAN = "repair_plan"
+    TITLE_IX_COORDINATOR = "title_ix_coordinator"
 
 
 FOLLOW_UP_LABELS: dict[FollowUpKind, str] = {
@@ -116,4 +122,51 @@ FOLLOW_UP_LABELS: dict[FollowUpKind, str] = {
     FollowUpKind.CORRECTIVE_FEEDBACK: "Give corrective feedback",
     FollowUpKind.STUDENT_VERSION: "Hear the student's version (due process)",
     FollowUpKind.REPAIR_PLAN: "Make a repair-and-reflection plan",
+    FollowUpKind.TITLE_IX_COORDINATOR: "Title IX Coordinator contacted",
 }
+
+FOLLOW_UP_DUE_SCHOOL_DAYS: dict[FollowUpKind, int] = {
+    FollowUpKind.FAMILY_CONTACT: 1,
+    FollowUpKind.CORRECTIVE_FEEDBACK: 1,
+    FollowUpKind.STUDENT_VERSION: 1,
+    FollowUpKind.REPAIR_PLAN: 3,
+    FollowUpKind.TITLE_IX_COORDINATOR: 0,
+}
+"""By default each follow-up is due by the end of this many school days after the record's day
+(0: the same day). Family contact is "prompt": the end of the next school day (R6). A district
+overrides any of them with the ``follow_up_due_days`` setting."""
+
+TITLE_IX_BARRED_ACTIONS = frozenset({Action.REMOVAL, Action.ISS})
+"""No disciplinary response or sanction until the Title IX process ends (R4)."""
+
+
+class InterventionKind(StrEnum):
+    """What the plan calls an intervention (R5). Consequences (removal, ISS), routine responses
+    (redirect, proximity) and ticked-off follow-ups are not interventions."""
+
+    RETEACHING = "reteaching"
+    MONITORED_STRATEGY = "monitored_strategy"
+    BEHAVIOR_ANALYSIS = "behavior_analysis"
+    LONG_TERM_SUPPORT = "long_term_support"
+    STUDENT_SERVICES_PLAN = "student_services_plan"
+    DISTRICT = "district"
+
+
+INTERVENTION_LABELS: dict[InterventionKind, str] = {
+    InterventionKind.RETEACHING: "Reteaching",
+    InterventionKind.MONITORED_STRATEGY: "2-week monitored strategy",
+    InterventionKind.BEHAVIOR_ANALYSIS: "Behavior analysis",
+    InterventionKind.LONG_TERM_SUPPORT: "Long-term support",
+    InterventionKind.STUDENT_SERVICES_PLAN: "Plan with Student Services",
+    InterventionKind.DISTRICT: "The district's own intervention",
+}
+
+INTERVENTION_REVIEW_DAYS: dict[InterventionKind, int] = {
+    InterventionKind.RETEACHING: 7,
+    InterventionKind.MONITORED_STRATEGY: 14,
+    InterventionKind.BEHAVIOR_ANALYSIS: 14,
+    InterventionKind.LONG_TERM_SUPPORT: 30,
+    InterventionKind.STUDENT_SERVICES_PLAN: 30,
+    InterventionKind.DISTRICT: 14,
+}
+"""Default days from the start to the review date, when none is given."""

@@ -10,9 +10,16 @@ import json
 import re
 from pathlib import Path
 
-TITLE_IX_PREFIX = "SEX-"
-MANDATORY_REPORTING = {"LANG-THREAT", "FIRE-THREAT"}
+TITLE_IX_CATEGORY_MARK = "(Title IX)"
+MANDATORY_REPORTING = {"LANG-THREAT", "FIRE-THREAT", "FIRE-BOMB", "WPN-TOY-THREAT"}
 MANDATORY_REPORTING_PREFIX = "WPN-"
+NOT_A_THREAT = {"WPN-TOY"}
+FOR_REVIEW = {
+    "PHYS-AGGR": (
+        "The plan's progression section sends a 1st and 2nd offense to OSS; the grid's span "
+        "(2-5) disagrees. The district should confirm the levels."
+    ),
+}
 ALTERNATIVES_TO_SUSPENSION = {
     "DIS-TAUNT",
     "DIS-CLASS",
@@ -43,10 +50,11 @@ def parse_rows(text: str) -> list[dict[str, object]]:
                 "category": category,
                 "behavior": behavior,
                 "levels": levels,
-                "title_ix": code.startswith(TITLE_IX_PREFIX),
-                "mandatory_reporting": code in MANDATORY_REPORTING
-                or code.startswith(MANDATORY_REPORTING_PREFIX),
+                "title_ix": TITLE_IX_CATEGORY_MARK in category,
+                "mandatory_reporting": code not in NOT_A_THREAT
+                and (code in MANDATORY_REPORTING or code.startswith(MANDATORY_REPORTING_PREFIX)),
                 "alternatives_to_suspension": code in ALTERNATIVES_TO_SUSPENSION,
+                "review": FOR_REVIEW.get(code, ""),
                 "confidence": cells[7],
             }
         )

@@ -201,6 +201,8 @@ def test_export_jsonl_holds_the_teachers_records_with_ids_level_1_included(
             level,
             "--action",
             "redirect",
+            "--bypass-reason",
+            "the second time went to Level 2 at once",
         )
     out = tmp_path / "mine.jsonl"
     result = classlog(device_home, "export", "--format", "jsonl", "--out", str(out))

@@ -21,7 +21,7 @@ async def _log_mix(fleet: Fleet) -> None:
             occurred_at="2026-09-14T15:30:00+00:00", tz="America/Chicago",
         )),
         device.op("incident", "inc-removal", incident_fields(
-            "st2", device.device_id, actions=["removal"], location="Hallway",
+            "st2", device.device_id, actions=["removal"], location="Hallway", removal_minutes=45,
             occurred_at="2026-09-15T14:00:00+00:00",
         )),
         device.op("incident", "inc-iss-iep", incident_fields(

@@ -170,9 +170,28 @@ def _insert_version_2_data(connection: sqlite3.Connection) -> None:
     connection.execute("UPDATE sync_state SET pull_cursor = 41 WHERE id = 1")
 
 
+def _insert_version_3_data(connection: sqlite3.Connection) -> None:
+    connection.execute("UPDATE incidents SET removal_minutes = 25 WHERE id = ?", (INCIDENT_ID,))
+    connection.execute(
+        "INSERT INTO interventions (id, student_id, behavior_code, kind, starts_on, review_on,"
+        " staff_id, device_id, created_at, updated_at, hlc) VALUES ('iv-1', ?, 'DIS-CLASS',"
+        " 'reteaching', '2026-10-14', '2026-10-28', ?, 'old-device',"
+        " '2026-10-14T15:00:00.000+00:00', '2026-10-14T15:00:00.000+00:00', ?)",
+        (STUDENT_ID, TEACHER_ID, OLD_HLC),
+    )
+    connection.execute(
+        "INSERT INTO office_referrals (id, student_id, behavior_code, occurred_at, tz, staff_id,"
+        " device_id, created_at, updated_at, hlc) VALUES ('ref-1', ?, 'WPN-FIREARM',"
+        " '2026-10-14T15:00:00.000+00:00', 'America/Chicago', ?, 'old-device',"
+        " '2026-10-14T15:00:00.000+00:00', '2026-10-14T15:00:00.000+00:00', ?)",
+        (STUDENT_ID, TEACHER_ID, OLD_HLC),
+    )
+
+
 DATA_BY_VERSION: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _insert_version_1_data,
     2: _insert_version_2_data,
+    3: _insert_version_3_data,
 }
 
 
@@ -198,6 +217,10 @@ def _check_data_of_version(connection: sqlite3.Connection, version: int) -> None
         assert connection.execute("SELECT count(*) FROM remote_copies").fetchone()[0] == 1
         assert connection.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
         assert connection.execute("SELECT pull_cursor FROM sync_state").fetchone()[0] == 41
+    if version >= 3:
+        assert connection.execute("SELECT removal_minutes FROM incidents").fetchone()[0] == 25
+        assert connection.execute("SELECT kind FROM interventions").fetchone()[0] == "reteaching"
+        assert connection.execute("SELECT id FROM office_referrals").fetchone()[0] == "ref-1"
 
 
 @pytest.mark.parametrize("start_version", range(SCHEMA_VERSION))

@@ -25,7 +25,8 @@ from schema.models import IncidentDraft
 from schema.store import DeviceStore, LevelNotAllowedError, OfficeManagedError
 
 SHIPPED = default_grid()
-MANDATORY_REPORTING_CODES = {"LANG-THREAT", "FIRE-THREAT"}
+MANDATORY_REPORTING_CODES = {"LANG-THREAT", "FIRE-THREAT", "FIRE-BOMB"}
+NOT_A_THREAT = {"WPN-TOY"}
 
 
 def entry(**values: Any) -> dict[str, Any]:
@@ -68,7 +69,9 @@ def test_title_ix_and_mandatory_reporting_flags_sit_on_the_plans_behaviors(
     item: GridEntry,
 ) -> None:
     assert item.title_ix is item.code.startswith("SEX-")
-    expected_reporting = item.code.startswith("WPN-") or item.code in MANDATORY_REPORTING_CODES
+    expected_reporting = item.code not in NOT_A_THREAT and (
+        item.code.startswith("WPN-") or item.code in MANDATORY_REPORTING_CODES
+    )
     assert item.mandatory_reporting is expected_reporting
     expected_notices = [TITLE_IX_NOTICE] * item.title_ix + (
         [MANDATORY_REPORTING_NOTICE] * item.mandatory_reporting

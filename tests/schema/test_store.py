@@ -21,9 +21,19 @@ import pytest
 from schema.clock import Timestamp
 from schema.db import connect, db_path
 from schema.grid import MANDATORY_REPORTING_NOTICE, TITLE_IX_NOTICE, Grid, GridEntry
-from schema.models import Action, FollowUpKind, IncidentDraft, IssSafeguards, StartedBy, TabKind
+from schema.models import (
+    Action,
+    FollowUpKind,
+    IncidentDraft,
+    InterventionDraft,
+    InterventionKind,
+    IssSafeguards,
+    StartedBy,
+    TabKind,
+)
 from schema.store import (
     FUTURE_TOLERANCE,
+    BypassReasonNeededError,
     DeviceStore,
     IncidentChanges,
     LevelNotAllowedError,
@@ -564,7 +574,7 @@ def test_a_level_2_void_is_queued_for_the_server(store: DeviceStore, roster: Any
     incident = store.log_incident(draft(roster.student_id, level=2))
     mark_sent(store)
     store.void_incident(incident.id, "duplicate")
-    [op] = push_ops(store)
+    [op] = [op for op in push_ops(store) if op.kind == "incident"]
     assert (op.kind, op.id, op.op) == ("incident", incident.id, "upsert")
     assert op.fields["void_reason"] == "duplicate"
     assert op.fields["voided_at"] is not None
@@ -716,7 +726,9 @@ def test_level_2_only_actions_are_refused_at_level_1(
 def test_a_downgrade_keeping_level_2_only_actions_is_refused(
     store: DeviceStore, roster: Any
 ) -> None:
-    incident = store.log_incident(draft(roster.student_id, level=2, actions=[Action.REMOVAL]))
+    incident = store.log_incident(
+        draft(roster.student_id, level=2, actions=[Action.REMOVAL], removal_minutes=20)
+    )
     before = snapshot(store)
     with pytest.raises(LevelNotAllowedError):
         store.edit_incident(incident.id, IncidentChanges(level=1))
@@ -756,11 +768,12 @@ def test_an_iss_for_an_iep_student_without_all_three_safeguards_is_stored_as_a_r
     assert incident.actions == [Action.REMOVAL]
     assert incident.is_iss is False
     assert incident.is_removal is True
-    assert incident.iss_days is None
+    assert incident.iss_days == 0.5, "the ISS's length is kept as removal time"
     assert set(follow_up_kinds(store, incident.id)) == {
         FollowUpKind.FAMILY_CONTACT,
-        FollowUpKind.CORRECTIVE_FEEDBACK,
-    }
+        FollowUpKind.STUDENT_VERSION,
+        FollowUpKind.REPAIR_PLAN,
+    }, "the ISS's due-process and repair follow-ups are kept"
     [op] = [op for op in push_ops(store) if op.kind == "incident"]
     assert op.fields["actions"] == ["removal"]
     assert op.fields["iss_recorded_as_removal"] is True
@@ -803,7 +816,10 @@ def test_an_iss_added_by_edit_for_an_iep_student_without_safeguards_becomes_a_re
     edited = store.edit_incident(incident.id, IncidentChanges(actions=[Action.ISS]))
     assert edited.actions == [Action.REMOVAL]
     assert edited.iss_recorded_as_removal is True
-    assert edited.iss_days is None
+    assert edited.iss_days == 1.0
+    assert {FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN} <= set(
+        follow_up_kinds(store, incident.id)
+    )
 
 
 # -- R6: follow-ups ---------------------------------------------------------------------------
@@ -1147,15 +1163,60 @@ def test_a_repeat_at_the_same_level_without_an_intervention_is_not_a_bypass(
     assert second.bypass_reason is None
 
 
-@pytest.mark.parametrize("how", ["action", "follow_up"])
-def test_a_recorded_intervention_lets_the_repeat_go_one_level_higher(
+@pytest.mark.parametrize(
+    "how",
+    [
+        "routine action",
+        "private conference",
+        "family contact",
+        "ticked follow-up",
+        "voided intervention",
+    ],
+)
+def test_actions_follow_ups_and_voided_interventions_are_not_the_intervention(
     store: DeviceStore, roster: Any, wall: Any, how: str
 ) -> None:
     first = store.log_incident(draft(roster.student_id, level=1))
-    if how == "action":
+    if how == "routine action":
+        store.add_actions(first.id, [Action.REDIRECT, Action.PROXIMITY])
+    elif how == "private conference":
         store.add_actions(first.id, [Action.PRIVATE_CONFERENCE])
-    else:
+    elif how == "iss":
+        store.edit_incident(first.id, IncidentChanges(level=2, actions=[Action.ISS]))
+    elif how == "ticked follow-up":
         store.complete_follow_up(store.follow_ups_for(first.id)[1].id, "gave feedback")
+    else:
+        recorded = store.add_intervention(
+            InterventionDraft(
+                student_id=roster.student_id,
+                behavior_code="DIS-CLASS",
+                kind=InterventionKind.RETEACHING,
+            )
+        )
+        store.void_intervention(recorded.id, "entered for the wrong student")
+    wall.advance(timedelta(hours=1))
+
+    _, advice = store.advice(roster.student_id, "DIS-CLASS")
+    assert advice.missing_intervention_for == first.id
+    with pytest.raises(BypassReasonNeededError):
+        store.log_incident(draft(roster.student_id, level=2))
+
+
+@pytest.mark.parametrize("behavior", ["DIS-CLASS", None])
+def test_a_recorded_intervention_lets_the_repeat_go_one_level_higher(
+    store: DeviceStore, roster: Any, wall: Any, behavior: str | None
+) -> None:
+    first = store.log_incident(draft(roster.student_id, level=1))
+    recorded = store.add_intervention(
+        InterventionDraft(
+            student_id=roster.student_id,
+            behavior_code=behavior,
+            kind=InterventionKind.MONITORED_STRATEGY,
+            incident_id=first.id if behavior else None,
+        )
+    )
+    assert recorded.review_on == recorded.starts_on + timedelta(days=14)
+    assert recorded.label == "2-week monitored strategy"
     wall.advance(timedelta(hours=1))
 
     _, advice = store.advice(roster.student_id, "DIS-CLASS")
@@ -1164,6 +1225,68 @@ def test_a_recorded_intervention_lets_the_repeat_go_one_level_higher(
     second = store.log_incident(draft(roster.student_id, level=2))
     assert second.progression_bypassed is False
     assert second.advised_level == 2
+    assert store.interventions_for(roster.student_id) == [recorded]
+    assert not [op for op in push_ops(store) if op.kind not in {"incident", "follow_up"}]
+
+
+def test_an_intervention_for_another_behavior_does_not_count(
+    store: DeviceStore, roster: Any, wall: Any
+) -> None:
+    store.log_incident(draft(roster.student_id, level=1))
+    store.add_intervention(
+        InterventionDraft(
+            student_id=roster.student_id, behavior_code="DRESS", kind=InterventionKind.RETEACHING
+        )
+    )
+    wall.advance(timedelta(hours=1))
+    _, advice = store.advice(roster.student_id, "DIS-CLASS")
+    assert advice.missing_intervention_for is not None
+
+
+def test_a_bypass_needs_a_reason_and_the_reason_is_stored(
+    store: DeviceStore, roster: Any, wall: Any
+) -> None:
+    store.log_incident(draft(roster.student_id, level=1))
+    wall.advance(timedelta(hours=1))
+    before = snapshot(store)
+    with pytest.raises(BypassReasonNeededError, match="needs a reason"):
+        store.log_incident(draft(roster.student_id, level=2, bypass_reason="  "))
+    assert snapshot(store) == before
+    second = store.log_incident(draft(roster.student_id, level=2, bypass_reason="safety"))
+    assert (second.progression_bypassed, second.bypass_reason) == (True, "safety")
+
+
+def test_editing_a_repeat_up_to_level_2_is_a_bypass_with_its_reason(
+    store: DeviceStore, roster: Any, wall: Any
+) -> None:
+    store.log_incident(draft(roster.student_id, level=1))
+    wall.advance(timedelta(hours=1))
+    second = store.log_incident(draft(roster.student_id, level=1))
+    assert second.progression_bypassed is False
+    with pytest.raises(BypassReasonNeededError):
+        store.edit_incident(second.id, IncidentChanges(level=2))
+    edited = store.edit_incident(second.id, IncidentChanges(level=2, bypass_reason="fight"))
+    assert (edited.progression_bypassed, edited.bypass_reason) == (True, "fight")
+    [op] = [op for op in push_ops(store) if op.kind == "incident"]
+    assert op.fields["progression_bypassed"] is True
+    assert op.fields["bypass_reason"] == "fight"
+
+
+def test_a_bypass_ends_when_the_earlier_record_is_voided_or_edited_away(
+    store: DeviceStore, roster: Any, wall: Any
+) -> None:
+    first = store.log_incident(draft(roster.student_id, level=1))
+    wall.advance(timedelta(hours=1))
+    second = store.log_incident(draft(roster.student_id, level=2, bypass_reason="x"))
+    assert second.progression_bypassed is True
+    store.edit_incident(first.id, IncidentChanges(behavior_code="DRESS"))
+    assert store.incident(second.id).progression_bypassed is False
+    assert store.incident(second.id).bypass_reason is None
+    assert store.incident(second.id).advised_level == 1
+    store.edit_incident(first.id, IncidentChanges(behavior_code="DIS-CLASS"))
+    assert store.incident(second.id).progression_bypassed is True
+    store.void_incident(first.id, "wrong student")
+    assert store.incident(second.id).progression_bypassed is False
 
 
 def test_progression_counts_only_the_same_student_behavior_and_live_records(
@@ -1420,12 +1543,23 @@ def test_a_group_save_backdated_into_a_year_where_its_behavior_is_office_managed
     assert store.log_incidents([draft(roster.student_id), draft(roster.iep_student_id)])
 
 
-def test_iss_follow_ups_left_open_are_voided_when_the_iss_becomes_a_removal(
+def test_iss_follow_ups_are_kept_when_the_iss_becomes_a_removal(
     store: DeviceStore, roster: Any
 ) -> None:
     incident = store.log_incident(draft(roster.student_id, level=2, actions=[Action.ISS]))
     assert store.open_follow_up_count() == 3
-    store.edit_incident(incident.id, IncidentChanges(actions=[Action.REMOVAL]))
+    store.edit_incident(incident.id, IncidentChanges(actions=[Action.REMOVAL], removal_minutes=40))
+    open_kinds = {item.follow_up.kind for item in store.open_follow_ups()}
+    assert {FollowUpKind.STUDENT_VERSION, FollowUpKind.REPAIR_PLAN} <= open_kinds
+    assert store.incident(incident.id).removal_minutes == 40
+
+
+def test_iss_follow_ups_left_open_are_voided_when_the_iss_is_taken_back(
+    store: DeviceStore, roster: Any
+) -> None:
+    incident = store.log_incident(draft(roster.student_id, level=2, actions=[Action.ISS]))
+    assert store.open_follow_up_count() == 3
+    store.edit_incident(incident.id, IncidentChanges(actions=[Action.REDIRECT]))
     open_kinds = {item.follow_up.kind for item in store.open_follow_ups()}
     assert open_kinds == {FollowUpKind.FAMILY_CONTACT, FollowUpKind.CORRECTIVE_FEEDBACK}
     assert store.open_follow_up_count() == 2

@@ -162,6 +162,7 @@ async def test_every_field_of_every_kind_arrives_on_another_device_as_written(
             "others_involved": "Peers",
             "note": EDITED_NOTE,
             "iss_days": 0.5,
+            "removal_minutes": None,
             "iss_safeguards": {
                 "school_work": True,
                 "special_education_services": True,
@@ -190,7 +191,8 @@ async def test_every_field_of_every_kind_arrives_on_another_device_as_written(
             "motivation": "Obtain adult attention",
             "others_involved": "Teacher",
             "note": "an ISS without the safeguards is recorded as a removal",
-            "iss_days": None,
+            "iss_days": 1.0,
+            "removal_minutes": None,
             "iss_safeguards": None,
             "iss_recorded_as_removal": True,
             "advised_level": 1,
@@ -204,11 +206,19 @@ async def test_every_field_of_every_kind_arrives_on_another_device_as_written(
         },
     }
 
+    due = {
+        "family_contact": "2026-10-08T04:59:00.000+00:00",
+        "corrective_feedback": "2026-10-08T04:59:00.000+00:00",
+        "student_version": "2026-10-08T04:59:00.000+00:00",
+        "repair_plan": "2026-10-10T04:59:00.000+00:00",
+    }
+
     def follow_up(incident: str, kind: str, created: int, **changes: Any) -> dict[str, Any]:
         values: dict[str, Any] = {
             "incident_id": incident,
             "kind": kind,
             "created_at": at(created),
+            "due_at": due[kind],
             "done_at": None,
             "done_by": None,
             "note": "",
@@ -226,9 +236,14 @@ async def test_every_field_of_every_kind_arrives_on_another_device_as_written(
         ),
         follow_ups[FollowUpKind.STUDENT_VERSION]: follow_up(full, "student_version", 60),
         follow_ups[FollowUpKind.REPAIR_PLAN]: follow_up(full, "repair_plan", 60),
-        removal_follow_ups[FollowUpKind.FAMILY_CONTACT]: follow_up(removal, "family_contact", 120),
-        removal_follow_ups[FollowUpKind.CORRECTIVE_FEEDBACK]: follow_up(
-            removal, "corrective_feedback", 120
+        removal_follow_ups[FollowUpKind.FAMILY_CONTACT]: follow_up(
+            removal, "family_contact", 120, voided_at=at(660)
+        ),
+        removal_follow_ups[FollowUpKind.STUDENT_VERSION]: follow_up(
+            removal, "student_version", 120, voided_at=at(660)
+        ),
+        removal_follow_ups[FollowUpKind.REPAIR_PLAN]: follow_up(
+            removal, "repair_plan", 120, voided_at=at(660)
         ),
     }
     expected_tabs = {

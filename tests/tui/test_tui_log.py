@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from textual.app import App
 from tuikit import Wall, seed_school
 
-from schema.models import Action, FollowUpKind, IncidentDraft
+from schema.models import (
+    Action,
+    FollowUpKind,
+    IncidentDraft,
+    InterventionDraft,
+    InterventionKind,
+)
 from schema.store import DeviceStore
 from tui.app import ClasslogApp
 from tui.home.screen import HomeScreen
@@ -212,6 +218,11 @@ async def test_advice_that_differs_between_students_logs_each_at_their_own_level
             occurred_at=AN_HOUR_AGO,
         )
     )
+    store.add_intervention(
+        InterventionDraft(
+            student_id="s-maya", behavior_code="DIS-CLASS", kind=InterventionKind.RETEACHING
+        )
+    )
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m", "a", "plus", "p", "r", "i", "plus", "enter", "1")
@@ -238,12 +249,16 @@ async def test_a_missing_intervention_can_be_added_to_the_earlier_record(
         await pilot.press("m", "a", "enter", "1")
         text = seen(app)
         assert "Record an intervention for the Level 1" in text
-        assert "Press a to add the missing intervention" in text
+        assert "Press a to record the missing intervention" in text
         await pilot.press("a")
-        assert "What was done then?" in seen(app)
-        await pilot.press("c", "enter")
+        assert "Which intervention?" in seen(app)
+        await pilot.press("2", "enter")
         await pilot.pause()
-        assert store.incident(earlier.id).actions == [Action.PRIVATE_CONFERENCE]
+        [recorded] = store.interventions_for("s-maya")
+        assert recorded.kind is InterventionKind.MONITORED_STRATEGY
+        assert recorded.incident_id == earlier.id
+        assert (recorded.review_on - recorded.starts_on).days == 14
+        assert store.incident(earlier.id).actions == []
         text = seen(app)
         assert "(•) Level 2" in text
         await pilot.press("f", "enter")

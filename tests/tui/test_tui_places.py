@@ -47,6 +47,7 @@ def log(store: DeviceStore, level: int, student_id: str = "s-maya") -> str:
             behavior_code="DIS-CLASS",
             level=level,
             actions=[Action.REDIRECT, Action.REMOVAL] if level == 2 else [Action.REDIRECT],
+            removal_minutes=20 if level == 2 else None,
         )
     ).id
 

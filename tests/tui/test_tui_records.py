@@ -26,6 +26,7 @@ def _level_2(store: DeviceStore, note: str = "") -> str:
             behavior_code="DIS-CLASS",
             level=2,
             actions=[Action.REDIRECT, Action.REMOVAL],
+            removal_minutes=20,
             occurred_at=EARLIER,
             note=note,
         )
@@ -77,7 +78,8 @@ async def test_changing_level_2_to_1_takes_level_2_actions_off_and_is_audited(
         text = seen(app)
         assert "Record: Maya Lopez Level 1" in text
         assert (
-            "Marisol Alvarez changed the level from 2 to 1 and took off Removal from class."
+            "Marisol Alvarez changed the level from 2 to 1, took off Removal from class and "
+            "took off the removal's length."
         ) in text
         assert "Where: kept on this device (Level 1)" in text
         assert "A Level 1 record never leaves this device." in text

@@ -88,6 +88,7 @@ def log_level_2(store: DeviceStore, student_id: str = "s-maya") -> str:
             behavior_code="DIS-CLASS",
             level=2,
             actions=[Action.REDIRECT, Action.REMOVAL],
+            removal_minutes=20,
         )
     ).id
 

@@ -299,7 +299,7 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         from tui.log.office import OfficeScreen
 
         if entry.office_managed or not entry.staff_levels:
-            self.app.push_screen(OfficeScreen(entry))
+            self.app.push_screen(OfficeScreen(entry, self.students))
             return
         store = self.classlog.store
         advice: dict[str, Advice] = {}
@@ -307,7 +307,7 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
             try:
                 _, advice[student.sourced_id] = store.advice(student.sourced_id, entry.code)
             except OfficeManagedError as error:
-                self.app.push_screen(OfficeScreen(error.entry))
+                self.app.push_screen(OfficeScreen(error.entry, self.students))
                 return
             except StoreError as error:
                 self.classlog.report_error(error)

@@ -13,10 +13,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action, Incident, IssSafeguards
+from schema.models import (
+    INTERVENTION_LABELS,
+    Incident,
+    InterventionKind,
+    IssSafeguards,
+)
 from schema.rows import StudentRow
-from tui.formatting import action_words, day_and_clock, level_words, student_name
-from tui.log.level import ACTION_KEYS, action_bindings, action_choices
+from tui.formatting import day_and_clock, level_words, student_name
 from tui.text import literal, one_line
 from tui.widgets.choices import Choice, KeyedChoices
 
@@ -155,72 +159,97 @@ class BypassScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class AddInterventionScreen(ModalScreen[list[Action] | None]):
-    """Record the intervention an earlier occurrence is missing (``DeviceStore.add_actions``)."""
+INTERVENTION_KEYS: dict[InterventionKind, str] = {
+    InterventionKind.RETEACHING: "1",
+    InterventionKind.MONITORED_STRATEGY: "2",
+    InterventionKind.BEHAVIOR_ANALYSIS: "3",
+    InterventionKind.LONG_TERM_SUPPORT: "4",
+    InterventionKind.STUDENT_SERVICES_PLAN: "5",
+}
 
-    HELP = "Tick what was done at the earlier occurrence with its key, then Enter to add it there."
+
+class AddInterventionScreen(ModalScreen[InterventionKind | None]):
+    """Record the intervention an earlier occurrence is missing (R5): one of the plan's kinds,
+    starting today (``DeviceStore.add_intervention``). Actions and follow-ups do not count."""
+
+    HELP = (
+        "Choose the intervention with its key (1-5), then Enter: it is recorded for this "
+        "student and behavior, starting today, with a review date. Actions such as redirect or "
+        "a removal, and ticked follow-ups, are not interventions."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Add to that record", id="missing.confirm"),
+        Binding("enter", "confirm", "Record it", id="missing.confirm"),
         Binding("escape", "cancel", "Cancel", id="missing.cancel", tooltip="Back, nothing added"),
-        *action_bindings("missing"),
+        *[
+            Binding(
+                key,
+                f"choose('{kind.value}')",
+                INTERVENTION_LABELS[kind],
+                id=f"missing.kind_{kind.value}",
+                show=False,
+                tooltip=f"Choose: {INTERVENTION_LABELS[kind]}",
+            )
+            for kind, key in INTERVENTION_KEYS.items()
+        ],
     ]
 
-    def __init__(self, earlier: Incident, name: str, zone: tzinfo) -> None:
+    def __init__(self, earlier: Incident | None, name: str, zone: tzinfo) -> None:
         super().__init__()
         self.earlier = earlier
         self.student_label = name
         self.zone = zone
-        self.ticked: set[Action] = set()
+        self.chosen: InterventionKind | None = None
 
     def compose(self) -> ComposeResult:
         earlier = self.earlier
         with Vertical(classes="dialog"):
             yield Static(
                 Content.assemble(
-                    ("The earlier occurrence, for ", "bold"),
+                    ("Record an intervention for ", "bold"),
                     literal(self.student_label, "bold"),
                 ),
                 markup=False,
             )
             yield Static(
-                Content.assemble(
-                    f"{day_and_clock(earlier.occurred_at, self.zone)} \N{MIDDLE DOT} "
-                    f"{level_words(earlier.level)} \N{MIDDLE DOT} {one_line(earlier.behavior_code)}"
-                    f" \N{MIDDLE DOT} {action_words(earlier.actions)}"
+                Content(
+                    "For all of this student's behaviors, starting today."
+                    if earlier is None
+                    else f"It answers: {day_and_clock(earlier.occurred_at, self.zone)} "
+                    f"\N{MIDDLE DOT} {level_words(earlier.level)} \N{MIDDLE DOT} "
+                    f"{one_line(earlier.behavior_code)}"
                 ),
                 markup=False,
             )
-            yield Static("What was done then? Tick it, then Enter.", markup=False)
-            yield KeyedChoices(action_choices(level_2_allowed=earlier.level == 2))
+            yield Static("Which intervention? Press its key, then Enter.", markup=False)
+            yield KeyedChoices(
+                [
+                    Choice(key, INTERVENTION_LABELS[kind], kind)
+                    for kind, key in INTERVENTION_KEYS.items()
+                ],
+                single=True,
+            )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show()
 
-    def _unavailable(self) -> set[Action]:
-        return set(LEVEL_2_ONLY_ACTIONS) if self.earlier.level == 1 else set()
-
     def _show(self) -> None:
-        self.query_one(KeyedChoices).show(self.ticked, self._unavailable())
+        self.query_one(KeyedChoices).show([self.chosen] if self.chosen else [], [])
 
-    def action_toggle_action(self, value: str) -> None:
-        action = Action(value)
-        if action in self._unavailable():
-            self.notify(f"{ACTION_LABELS[action]} cannot be added to a Level 1 record.")
-            return
-        self.ticked ^= {action}
+    def action_choose(self, value: str) -> None:
+        self.chosen = InterventionKind(value)
         self._show()
 
     @on(KeyedChoices.Clicked)
     def _clicked(self, event: KeyedChoices.Clicked) -> None:
-        if isinstance(event.value, Action):
-            self.action_toggle_action(event.value.value)
+        if isinstance(event.value, InterventionKind):
+            self.action_choose(event.value.value)
 
     def action_confirm(self) -> None:
-        if not self.ticked:
-            self.notify("Tick at least one action (its key), or Esc.")
+        if self.chosen is None:
+            self.notify("Choose the intervention (its key, 1-5), or Esc.")
             return
-        self.dismiss([action for action in ACTION_KEYS if action in self.ticked])
+        self.dismiss(self.chosen)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -23,6 +23,8 @@ from tui.text import literal
 
 ISS_HALF_DAY = 0.5
 ISS_FULL_DAY = 1.0
+REMOVAL_LENGTHS = (15, 30, 45, 60, 90, 120, 180)
+"""The removal lengths (minutes) the level screen cycles through; every removal has one (R7)."""
 
 
 @dataclass
@@ -34,6 +36,7 @@ class LogDraft:
     """The level for every student; None means each at their own advised level."""
     actions: set[Action] = field(default_factory=set)
     iss_days: float = ISS_FULL_DAY
+    removal_minutes: int = 30
     safeguards: dict[str, IssSafeguards] = field(default_factory=dict)
     bypass_reason: str | None = None
     occurred_at: datetime | None = None
@@ -116,6 +119,9 @@ class LogDraft:
                     others_involved=self.others_involved,
                     note=self.note,
                     iss_days=self.iss_days if Action.ISS in self.actions else None,
+                    removal_minutes=self.removal_minutes
+                    if Action.REMOVAL in self.actions
+                    else None,
                     iss_safeguards=self.safeguards.get(student.sourced_id),
                     group_id=group_id,
                     bypass_reason=self.bypass_reason if bypass else None,

@@ -18,7 +18,15 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from schema.models import ACTION_LABELS, LEVEL_2_ONLY_ACTIONS, Action
+from schema.grid import MANDATORY_REPORTING_NOTICE, TITLE_IX_NOTICE
+from schema.models import (
+    ACTION_LABELS,
+    INTERVENTION_LABELS,
+    LEVEL_2_ONLY_ACTIONS,
+    TITLE_IX_BARRED_ACTIONS,
+    Action,
+    InterventionDraft,
+)
 from schema.store import StoreError
 from tui.appref import classlog_of
 from tui.formatting import level_words, short_day, student_name
@@ -26,6 +34,7 @@ from tui.log.behavior import subject_line
 from tui.log.draft import (
     ISS_FULL_DAY,
     ISS_HALF_DAY,
+    REMOVAL_LENGTHS,
     LogDraft,
     LogResult,
     describe,
@@ -86,9 +95,10 @@ class LevelActionsScreen(Screen[LogResult | None]):
 
     HELP = (
         "The advised level is already chosen; Left/Right changes it among the allowed levels. "
-        "Press an action's key to tick it (Level 2-only actions need Level 2). Enter saves at "
-        "once; d adds a location, time, motivation, others involved or a note first. If the "
-        "advice says an earlier record lacks an intervention, a adds it to that record."
+        "Press an action's key to tick it (Level 2-only actions need Level 2; a Title IX "
+        "behavior takes no removal and no ISS). Enter saves at once; d adds a location, time, "
+        "motivation, others involved or a note first. If the advice says an earlier record "
+        "lacks an intervention, a records one (reteaching, a monitored strategy, ...)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,ctrl+s", "save", "Save", id="level.save", tooltip="Save this record now"),
@@ -130,6 +140,14 @@ class LevelActionsScreen(Screen[LogResult | None]):
             show=False,
             tooltip="Switch the In-School Suspension between a full and a half day",
         ),
+        Binding(
+            "u",
+            "removal_length",
+            "Removal length",
+            id="level.removal_length",
+            show=False,
+            tooltip="Change how long the removal from class lasts",
+        ),
         Binding("escape", "back", "Back", id="level.back", tooltip="Back to the behaviors"),
         *action_bindings("level"),
     ]
@@ -153,8 +171,9 @@ class LevelActionsScreen(Screen[LogResult | None]):
 
     def compose(self) -> ComposeResult:
         entry = self.draft.entry
+        unverified = "" if entry.verified else " \N{MIDDLE DOT} grid not yet verified"
         yield Static(
-            Content.assemble(("Log: ", "bold"), subject_line(self.draft.students)),
+            Content.assemble(("Log: ", "bold"), subject_line(self.draft.students), unverified),
             id="level-title",
             markup=False,
         )
@@ -165,6 +184,8 @@ class LevelActionsScreen(Screen[LogResult | None]):
             id="level-behavior",
             markup=False,
         )
+        notices = self._notices_text()
+        yield Static(notices, id="level-notices", markup=False, classes="" if notices else "-empty")
         advice_box = VerticalScroll(id="level-advice-box")
         advice_box.can_focus = False
         with advice_box:
@@ -191,6 +212,8 @@ class LevelActionsScreen(Screen[LogResult | None]):
             return any(item.missing_intervention_for for item in self.draft.advice.values())
         if action == "iss_length":
             return Action.ISS in self.draft.actions
+        if action == "removal_length":
+            return Action.REMOVAL in self.draft.actions
         return True
 
     # -- showing the draft ------------------------------------------------------------------
@@ -203,8 +226,10 @@ class LevelActionsScreen(Screen[LogResult | None]):
         self.query_one("#level-levels", KeyedChoices).show(
             [chosen], [level for level in (1, 2) if level not in allowed]
         )
-        unavailable = [] if draft.every_level_2 else sorted(LEVEL_2_ONLY_ACTIONS)
-        self.query_one("#level-actions", KeyedChoices).show(draft.actions, unavailable)
+        unavailable = set() if draft.every_level_2 else set(LEVEL_2_ONLY_ACTIONS)
+        if draft.entry.title_ix:
+            unavailable |= TITLE_IX_BARRED_ACTIONS
+        self.query_one("#level-actions", KeyedChoices).show(draft.actions, sorted(unavailable))
         self.query_one("#level-notes", Static).update(self._notes_text())
         self.refresh_bindings()
 
@@ -228,9 +253,32 @@ class LevelActionsScreen(Screen[LogResult | None]):
         if any(item.missing_intervention_for for item in draft.advice.values()):
             lines.append(
                 Content(
-                    "Press a to add the missing intervention to that earlier record now. "
-                    "Going a level higher without it is recorded as a bypass, with your reason."
+                    "Press a to record the missing intervention (reteaching, a monitored "
+                    "strategy, ...) now. Going a level higher without it is recorded as a "
+                    "bypass, with your reason."
                 )
+            )
+        return Content("\n").join(lines)
+
+    def _notices_text(self) -> Content:
+        """R4: the grid's notices for this behavior, at any level, above everything else."""
+        entry = self.draft.entry
+        lines: list[Content] = []
+        if entry.title_ix:
+            lines.append(
+                Content.assemble(
+                    ("TITLE IX: ", "bold"),
+                    TITLE_IX_NOTICE,
+                    " No removal and no ISS until the Title IX process ends.",
+                )
+            )
+        if entry.mandatory_reporting:
+            lines.append(
+                Content.assemble(("MANDATORY REPORTING: ", "bold"), MANDATORY_REPORTING_NOTICE)
+            )
+        if entry.review:
+            lines.append(
+                Content.assemble(("Under review: ", "bold"), literal(one_line(entry.review)))
             )
         return Content("\n").join(lines)
 
@@ -250,6 +298,8 @@ class LevelActionsScreen(Screen[LogResult | None]):
                 for student in draft.students
                 if student.iep
             )
+        if Action.REMOVAL in draft.actions:
+            lines.append(Content(f"Removal length: {draft.removal_minutes} minutes (u changes)."))
         details = []
         if draft.occurred_at is not None:
             details.append(
@@ -299,6 +349,13 @@ class LevelActionsScreen(Screen[LogResult | None]):
         draft = self.draft
         if action in draft.actions:
             draft.actions.discard(action)
+        elif draft.entry.title_ix and action in TITLE_IX_BARRED_ACTIONS:
+            self.notify(
+                f"{ACTION_LABELS[action]}: not for a Title IX behavior. No removal and no ISS "
+                "until the Title IX process ends.",
+                markup=False,
+            )
+            return
         elif action in LEVEL_2_ONLY_ACTIONS and not draft.every_level_2:
             hint = (
                 "press \N{RIGHTWARDS ARROW} for Level 2 first"
@@ -319,6 +376,12 @@ class LevelActionsScreen(Screen[LogResult | None]):
     def action_iss_length(self) -> None:
         draft = self.draft
         draft.iss_days = ISS_HALF_DAY if draft.iss_days >= ISS_FULL_DAY else ISS_FULL_DAY
+        self._show()
+
+    def action_removal_length(self) -> None:
+        draft = self.draft
+        later = [minutes for minutes in REMOVAL_LENGTHS if minutes > draft.removal_minutes]
+        draft.removal_minutes = later[0] if later else REMOVAL_LENGTHS[0]
         self._show()
 
     def action_back(self) -> None:
@@ -353,13 +416,20 @@ class LevelActionsScreen(Screen[LogResult | None]):
             if earlier_id is None:
                 continue
             earlier = store.incident(earlier_id)
-            actions = await self.app.push_screen_wait(
+            kind = await self.app.push_screen_wait(
                 AddInterventionScreen(earlier, student_name(student), store.timezone)
             )
-            if not actions:
+            if kind is None:
                 return
             try:
-                store.add_actions(earlier_id, actions)
+                recorded = store.add_intervention(
+                    InterventionDraft(
+                        student_id=student.sourced_id,
+                        behavior_code=draft.entry.code,
+                        kind=kind,
+                        incident_id=earlier_id,
+                    )
+                )
                 _, draft.advice[student.sourced_id] = store.advice(
                     student.sourced_id, draft.entry.code
                 )
@@ -367,9 +437,9 @@ class LevelActionsScreen(Screen[LogResult | None]):
                 self.classlog.report_error(error)
                 return
             self.notify(
-                f"Added to the {level_words(earlier.level)} of "
-                f"{short_day(earlier.occurred_at, store.timezone)}: "
-                + ", ".join(ACTION_LABELS[action] for action in actions),
+                f"{INTERVENTION_LABELS[kind]} recorded for the {level_words(earlier.level)} of "
+                f"{short_day(earlier.occurred_at, store.timezone)}, review on "
+                f"{recorded.review_on.strftime('%b %d')}.",
                 title="Saved",
                 markup=False,
             )

@@ -1,40 +1,67 @@
 """Office-managed behaviors (R4): their range starts at Level 3, so staff log nothing at 1 or 2.
 
-The screen says so plainly and repeats the grid's Title IX or mandatory-reporting notices.
+The screen says so plainly, repeats the grid's Title IX or mandatory-reporting notices, and
+offers to send the student to the office: an office referral (R10), with one optional line.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from schema.grid import OFFICE_MANAGED_NOTICE, GridEntry
+from schema.rows import StudentRow
+from schema.store import StoreError
+from tui.appref import classlog_of
+from tui.formatting import student_name
 from tui.text import literal, one_line
+
+if TYPE_CHECKING:
+    from tui.app import ClasslogApp
 
 
 class OfficeScreen(Screen[None]):
-    """Says a behavior is office-managed; nothing is logged."""
+    """Says a behavior is office-managed; nothing is logged at Level 1 or 2. ctrl+o sends the
+    student to the office (an office referral), with the optional line typed below."""
 
-    HELP = "This behavior is handled by the office. Nothing was logged. Enter or Esc goes back."
+    HELP = (
+        "This behavior is handled by the office: nothing is logged at Level 1 or 2. Type one "
+        "line for the office if you like, then ctrl+o sends the student to the office (an "
+        "office referral is saved). Esc goes back."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,enter",
+            "ctrl+o",
+            "refer",
+            "Send to the office",
+            id="office.refer",
+            tooltip="Save an office referral for the student (with the line typed below)",
+        ),
+        Binding(
+            "escape",
             "back",
             "Back to behaviors",
             id="office.back",
-            tooltip="Back to the behavior list (nothing was logged)",
+            tooltip="Back to the behavior list",
         ),
     ]
 
-    def __init__(self, entry: GridEntry) -> None:
+    def __init__(self, entry: GridEntry, students: Sequence[StudentRow] = ()) -> None:
         super().__init__()
         self.entry = entry
+        self.students = list(students)
+        self.referred = False
+
+    @property
+    def classlog(self) -> ClasslogApp:
+        return classlog_of(self)
 
     def compose(self) -> ComposeResult:
         entry = self.entry
@@ -75,7 +102,41 @@ class OfficeScreen(Screen[None]):
             yield Static(
                 Content.styled("Nothing was logged.", "bold"), id="office-nothing", markup=False
             )
+            if self.students:
+                yield Input(
+                    placeholder="One line for the office (optional), then ctrl+o",
+                    max_length=200,
+                    id="office-note",
+                )
         yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refer":
+            return bool(self.students) and not self.referred
+        return True
+
+    def action_refer(self) -> None:
+        store = self.classlog.store
+        note = self.query_one("#office-note", Input).value
+        saved = []
+        for student in self.students:
+            try:
+                store.refer_to_office(student.sourced_id, self.entry.code, note=note)
+            except StoreError as error:
+                self.classlog.report_error(error)
+                break
+            saved.append(student_name(student))
+        if not saved:
+            return
+        self.referred = True
+        self.query_one("#office-nothing", Static).update(
+            Content.assemble(
+                ("Sent to the office: ", "bold"),
+                literal(", ".join(saved)),
+                ". The referral is saved on this device; tell the office as well.",
+            )
+        )
+        self.refresh_bindings()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -76,6 +76,10 @@ def _change(name: str, old: Any, new: Any, zone: tzinfo) -> str:
         if new is None:
             return "took off the In-School Suspension length"
         return f"set the In-School Suspension to {'a full day' if new >= 1 else 'a half day'}"
+    if name == "removal_minutes":
+        if new is None:
+            return "took off the removal's length"
+        return f"set the removal's length to {new} minutes"
     if name == "iss_safeguards":
         return "answered the three ISS safeguards"
     if name == "iss_recorded_as_removal":

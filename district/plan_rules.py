@@ -1,0 +1,115 @@
+"""The server's re-check of the plan's rules (invariant 8) on every write that could break one:
+a device's push and an administrator's correction.
+
+A device applies the same rules (``schema.rules``) before it saves, but it may run an old grid,
+an old roster (a student's IEP flag, their grade) or be wrong; the server checks the record as
+it would stand after the write, against the grid in force for the record's school year and the
+student's grade band, and refuses it by the rule's name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from district import tables
+from district.db import read_config
+from schema.contract import is_zone_name
+from schema.grid import Grid, GridError, parse_grid
+from schema.models import IssSafeguards
+from schema.rules import IncidentFacts, RuleViolation, check_incident, parse_actions
+from schema.schoolyear import DEFAULT_START, school_year_for
+
+
+class PlanChecker:
+    """Reads the grid, the school-year start and students once per transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._grid: Grid | None = None
+        self._start: date | None = None
+        self._students: dict[str, tuple[str, bool] | None] = {}
+
+    def grid(self) -> Grid:
+        if self._grid is None:
+            table = tables.grid_versions
+            row = self.connection.execute(
+                sa.select(table.c.grid).order_by(table.c.version.desc()).limit(1)
+            ).first()
+            self._grid = parse_grid(json.dumps(row[0]) if row else "[]", "district grid")
+        return self._grid
+
+    def school_year_start(self) -> date:
+        if self._start is None:
+            text = read_config(self.connection).get("school_year_start")
+            self._start = date.fromisoformat(str(text)) if text else DEFAULT_START
+        return self._start
+
+    def student(self, student_id: str) -> tuple[str, bool] | None:
+        if student_id not in self._students:
+            row = self.connection.execute(
+                sa.select(tables.students.c.grade, tables.students.c.iep).where(
+                    tables.students.c.sourced_id == student_id
+                )
+            ).first()
+            self._students[student_id] = None if row is None else (str(row[0]), bool(row[1]))
+        return self._students[student_id]
+
+    def check_incident(self, fields: Mapping[str, Any], student_id: str) -> None:
+        """Raise RuleViolation when the Level 2 record ``fields`` (the whole record as it would
+        be stored) breaks one of the plan's rules."""
+        if fields.get("voided_at") is not None:
+            return
+        student = self.student(student_id)
+        grade, iep = student if student is not None else ("", False)
+        occurred_at = datetime.fromisoformat(str(fields["occurred_at"]))
+        zone_name = str(fields.get("tz") or "UTC")
+        zone = ZoneInfo(zone_name) if is_zone_name(zone_name) else UTC
+        local_day = occurred_at.astimezone(zone).date()
+        year = school_year_for(local_day, self.school_year_start())
+        code = str(fields["behavior_code"])
+        try:
+            if student is None:
+                in_force = self.grid().effective_year(year.label)
+                entries = [e for e in self.grid().by_code(code) if e.school_year == in_force]
+                if not entries:
+                    raise GridError(f"behavior {code!r} is not in the grid for {year.label}")
+                entry = entries[0]
+            else:
+                entry = self.grid().lookup(year.label, grade, code)
+        except GridError as error:
+            raise RuleViolation("grid-level", str(error)) from error
+        safeguards = fields.get("iss_safeguards")
+        check_incident(
+            entry,
+            IncidentFacts(
+                level=int(fields["level"]),
+                actions=parse_actions(fields.get("actions") or []),
+                iss_days=_number(fields.get("iss_days")),
+                removal_minutes=_integer(fields.get("removal_minutes")),
+                iss_recorded_as_removal=bool(fields.get("iss_recorded_as_removal")),
+                iss_safeguards=IssSafeguards.model_validate(safeguards)
+                if isinstance(safeguards, Mapping)
+                else None,
+                student_has_iep=iep,
+            ),
+        )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _integer(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def refusal_words(violation: RuleViolation) -> str:
+    """A refused write's reason, naming the rule first."""
+    return f"plan rule {violation.rule}: {violation.detail or violation}"
