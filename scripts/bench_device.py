@@ -16,8 +16,10 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -213,6 +215,30 @@ def start_ratio(
     return statistics.median(bare_times), statistics.median(app_times)
 
 
+def incidents_today(home: Path) -> list[Any]:
+    store = DeviceStore.open(home)
+    try:
+        return store.todays_incidents()
+    finally:
+        store.close()
+
+
+def running_tabs(home: Path) -> list[Any]:
+    store = DeviceStore.open(home)
+    try:
+        return store.running_tabs()
+    finally:
+        store.close()
+
+
+def wait_for(saved: Callable[[], bool], terminal: Terminal, timeout: float = 20.0) -> None:
+    """Keep the program running until what its keys should save is in the database (a loaded
+    machine may take longer than the pauses between keys), or until ``timeout``."""
+    began = time.perf_counter()
+    while not saved() and time.perf_counter() - began < timeout:
+        terminal.drain(0.1)
+
+
 def keystroke_flows(home: Path, env: dict[str, str]) -> tuple[int, int, list[str]]:
     """Run the two common flows through the real TUI in a pty, count the keys, and check the
     store got what they should have saved."""
@@ -229,12 +255,14 @@ def keystroke_flows(home: Path, env: dict[str, str]) -> tuple[int, int, list[str
         for key in log_keys:
             os.write(terminal.fd, key.encode())
             terminal.drain(0.15)
+        wait_for(lambda: len(incidents_today(home)) > before, terminal)
         os.write(terminal.fd, b"\x1b")
         terminal.drain(0.3)
         tab_keys = ["1", "\r"]
         for key in tab_keys:
             os.write(terminal.fd, key.encode())
             terminal.drain(0.15)
+        wait_for(lambda: bool(running_tabs(home)), terminal)
     finally:
         terminal.close()
     store = DeviceStore.open(home)
@@ -276,6 +304,7 @@ def main() -> None:
     args = parser.parse_args()
     records = 500 if args.quick else 10_000
     rounds = 2 if args.quick else 7
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="classlog-bench-") as scratch:
         base = Path(scratch)
         env = {**os.environ, "TZ": "UTC", "CLASSLOG_HOME": str(base / "home")}
@@ -293,6 +322,7 @@ def main() -> None:
         bare_uncompiled, app_uncompiled = start_ratio(bare_command, app_command, uncompiled, rounds)
         log_keys, tab_keys, notes = keystroke_flows(base / "home", env)
         repaint = repaint_latencies(base / "home", env, 60 if args.quick else 400)
+    load_at_end = os.getloadavg()[0]
     command = "python scripts/bench_device.py" + (" --quick" if args.quick else "")
     print("## Device (teacher's terminal)\n")
     print(
@@ -337,6 +367,14 @@ def main() -> None:
         "PYTHONDONTWRITEBYTECODE=1 and no cache, so that classlog's own modules are compiled at "
         f"every start (Textual's are precompiled by pip either way): {app_uncompiled * 1000:.0f} "
         f"ms vs {bare_uncompiled * 1000:.0f} ms = {app_uncompiled / bare_uncompiled:.2f} x."
+    )
+    print()
+    print(
+        f"Machine load (1-minute load average, {os.cpu_count()} cores): {load_at_start:.1f} when "
+        f"the run began, {load_at_end:.1f} when it ended. Other work on the machine slows both "
+        "programs of a start-up pair alike, which is why start-up is reported as a ratio of "
+        "starts taken alternately in one run; the absolute figures are only as good as the "
+        "machine was quiet."
     )
 
 

@@ -5,6 +5,7 @@ on Letter."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -106,7 +107,9 @@ def test_the_report_opens_in_chromium_with_charts_and_no_network_request(
     report_file: Path, tmp_path: Path
 ) -> None:
     if chromium_path() is None:
-        pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
     with chromium(tmp_path / "profile") as browser:
         browser.navigate(report_file.as_uri())
         assert browser.requested_urls() == [report_file.as_uri()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,61 +19,64 @@ from serverkit import (
     incident_fields,
     tab_fields,
 )
+from serverstate import ServerState, read_state, record_detail
 
-from district import tables
-from district.records import Record, load, superseded_for
 from schema.clock import Timestamp
 from schema.wire import MAX_CLOCK_AHEAD_MS
 
 
-def _record(engine: sa.Engine, record_id: str) -> dict[str, object]:
-    """A record's typed row, with its content as wire fields (None for a tombstone, whose
-    content columns must all be NULL) and its incident link as ``parent_id``."""
+async def _state(fleet: Fleet) -> ServerState:
+    """Every record, as the district administrator pulls them."""
+    return await read_state(fleet.district_admin.http, fleet.district_admin.token)
+
+
+async def _fields(fleet: Fleet, record_id: str) -> dict[str, Any]:
+    return (await _state(fleet)).fields(record_id)
+
+
+async def _detail(fleet: Fleet, record_id: str) -> dict[str, Any] | None:
+    """A live record with its per-field clocks and superseded values, or None."""
+    return await record_detail(fleet.district_admin.http, fleet.district_admin.token, record_id)
+
+
+def _assert_stored_tombstone_keeps_no_content(engine: sa.Engine, record_id: str) -> None:
+    """A storage check, like the byte greps: the API cannot show what a row still holds, so
+    this one reads the server's tables. A tombstone's row has only its id, owner, school and
+    clocks; every content column is NULL."""
+    from district import tables
+
     with engine.connect() as connection:
-        found = [
-            (kind, row)
-            for kind, table in tables.RECORD_TABLES.items()
+        rows = [
+            dict(row)
+            for table in tables.RECORD_TABLES.values()
             for row in connection.execute(sa.select(table).where(table.c.id == record_id))
             .mappings()
             .all()
         ]
-    assert len(found) == 1, f"no single record {record_id}"
-    kind, row = found[0]
-    record = Record.from_row(kind, row)
-    stored = dict(row)
-    if record.tombstone:
-        metadata = {"id", "owner_device_id", "school_id", "tombstone", "tombstone_hlc", "cursor"}
-        kept = {name for name, value in stored.items() if value is not None} - metadata
-        assert kept <= {"stored_at", "changed_at"}, f"a tombstone keeps content: {kept}"
-    return {
-        **stored,
-        "fields": None if record.tombstone else record.fields,
-        "level": stored.get("level"),
-        "parent_id": stored.get("incident_id") if kind != "incident" else None,
-    }
+    assert len(rows) == 1, f"no single record {record_id}"
+    metadata = {"id", "owner_device_id", "school_id", "tombstone", "tombstone_hlc", "cursor"}
+    kept = {name for name, value in rows[0].items() if value is not None} - metadata
+    assert kept <= {"stored_at", "changed_at"}, f"a tombstone keeps content: {kept}"
 
 
-async def test_ops_apply_once_and_a_resent_op_is_a_duplicate(
-    fleet: Fleet, engine: sa.Engine
-) -> None:
+async def test_ops_apply_once_and_a_resent_op_is_a_duplicate(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     create = device.op("incident", "inc-1", incident_fields("st1", device.device_id))
-    body = await device.push(create, create)
-    assert [r["status"] for r in body["results"]] == ["applied", "duplicate"]
-    assert await device.statuses(create) == ["duplicate"]
-    with engine.connect() as connection:
-        applied = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(tables.applied_ops)
-            .where(tables.applied_ops.c.device_id == device.device_id)
-        ).scalar_one()
-    assert applied == 1
+    edit = device.op("incident", "inc-1", {"note": "edited"})
+    body = await device.push(create, create, edit)
+    assert [r["status"] for r in body["results"]] == ["applied", "duplicate", "applied"]
+    before = await _state(fleet)
+    assert await device.statuses(create, edit) == ["duplicate", "duplicate"]
+    after = await read_state(fleet.district_admin.http, fleet.district_admin.token, before.cursor)
+    assert after.changes == 0
+    assert before.fields("inc-1")["note"] == "edited"
+    detail = await _detail(fleet, "inc-1")
+    assert detail is not None
+    assert [(value["field"], value["value"]) for value in detail["superseded"]] == [("note", "")]
     assert Timestamp.decode(body["server_hlc"]) > Timestamp.decode(create["hlc"])
 
 
-async def test_level_1_content_is_refused_per_op_and_never_stored(
-    fleet: Fleet, engine: sa.Engine
-) -> None:
+async def test_level_1_content_is_refused_per_op_and_never_stored(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     level_1 = device.op(
         "incident", "inc-l1", incident_fields("st1", device.device_id, level=1, note="L1-SECRET")
@@ -84,16 +88,16 @@ async def test_level_1_content_is_refused_per_op_and_never_stored(
     assert first["retry"] is False
     assert "Level 1" in first["reason"]
     assert second["status"] == "applied"
-    with engine.connect() as connection:
-        assert load(connection, "inc-l1") is None
+    state = await _state(fleet)
+    assert "inc-l1" not in state.live
+    assert "inc-l1" not in state.removed
+    assert await _detail(fleet, "inc-l1") is None
     downgrade = device.op("incident", "inc-l2", {"level": 1})
     assert await device.statuses(downgrade) == ["rejected"]
-    assert _record(engine, "inc-l2")["level"] == 2
+    assert (await _fields(fleet, "inc-l2"))["level"] == 2
 
 
-async def test_per_field_last_writer_wins_and_the_loser_is_kept_for_audit(
-    fleet: Fleet, engine: sa.Engine
-) -> None:
+async def test_per_field_last_writer_wins_and_the_loser_is_kept_for_audit(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     create = device.op(
         "incident", "inc-lww", incident_fields("st1", device.device_id, note="first")
@@ -113,17 +117,16 @@ async def test_per_field_last_writer_wins_and_the_loser_is_kept_for_audit(
         "superseded",
         "applied",
     ]
-    record = _record(engine, "inc-lww")
+    record = await _detail(fleet, "inc-lww")
+    assert record is not None
     fields = record["fields"]
-    assert isinstance(fields, dict)
     assert fields["note"] == "newer"
     assert fields["location"] == "Hallway"
     assert fields["motivation"] == "Unknown"
-    field_hlc = record["field_hlc"]
-    assert isinstance(field_hlc, dict)
-    assert field_hlc["note"] == newer_hlc
-    with engine.connect() as connection:
-        audit = superseded_for(connection, "inc-lww")
+    assert record["field_hlc"]["note"] == newer_hlc
+    assert (await _state(fleet)).live["inc-lww"].field_hlc["note"] == newer_hlc
+    audit = record["superseded"]
+    assert len(audit) == 4
     assert {(row["field"], row["value"]) for row in audit} == {
         ("note", "first"),
         ("location", "Classroom"),
@@ -132,7 +135,7 @@ async def test_per_field_last_writer_wins_and_the_loser_is_kept_for_audit(
     }
 
 
-async def test_equal_clock_times_are_ordered_by_node_id(fleet: Fleet, engine: sa.Engine) -> None:
+async def test_equal_clock_times_are_ordered_by_node_id(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     await device.push(device.op("incident", "inc-tie", incident_fields("st1", device.device_id)))
     wall = device.last.wall_ms + 10
@@ -142,9 +145,7 @@ async def test_equal_clock_times_are_ordered_by_node_id(fleet: Fleet, engine: sa
     later_in_order = device.op("incident", "inc-tie", {"note": "high node"}, hlc=high)
     earlier_in_order = device.op("incident", "inc-tie", {"note": "low node"}, hlc=low)
     assert await device.statuses(later_in_order, earlier_in_order) == ["applied", "superseded"]
-    fields = _record(engine, "inc-tie")["fields"]
-    assert isinstance(fields, dict)
-    assert fields["note"] == "high node"
+    assert (await _fields(fleet, "inc-tie"))["note"] == "high node"
 
 
 async def test_a_clock_more_than_five_minutes_ahead_is_refused_for_retry(fleet: Fleet) -> None:
@@ -253,27 +254,31 @@ async def test_retraction_leaves_a_content_free_tombstone_that_a_stale_push_cann
     )
     retract = device.op("incident", "inc-r", op="retract")
     assert await device.statuses(retract) == ["applied"]
-    record = _record(engine, "inc-r")
-    assert record["tombstone"] is True
-    assert record["fields"] is None
-    assert record["field_hlc"] is None
-    assert record["student_id"] is None
-    assert record["level"] is None
-    with engine.connect() as connection:
-        assert superseded_for(connection, "inc-r") == []
+    state = await _state(fleet)
+    assert state.removed["inc-r"] == "incident"
+    assert "inc-r" not in state.live
+    assert await _detail(fleet, "inc-r") is None
+    _assert_stored_tombstone_keeps_no_content(engine, "inc-r")
+    export = await fleet.district_admin.http.get(
+        "/v1/admin/export", params={"format": "jsonl"}, headers=fleet.district_admin.headers
+    )
+    assert export.status_code == 200
+    assert "inc-r" not in export.text
+    assert "RETRACT-ME" not in export.text
     assert await device.statuses(stale) == ["superseded"]
-    assert _record(engine, "inc-r")["tombstone"] is True
+    assert "inc-r" in (await _state(fleet)).removed
     recreate = device.op("incident", "inc-r", incident_fields("st1", device.device_id, note="back"))
     assert await device.statuses(recreate) == ["applied"]
-    record = _record(engine, "inc-r")
-    assert record["tombstone"] is False
-    assert isinstance(record["fields"], dict)
+    record = await _detail(fleet, "inc-r")
+    assert record is not None
     assert record["fields"]["note"] == "back"
+    assert record["superseded"] == []
+    assert "inc-r" not in (await _state(fleet)).removed
     assert await device.statuses(device.op("incident", "inc-r", op="retract")) == ["applied"]
     partial = device.op("incident", "inc-r", {"note": "only a field"})
     body = await device.push(partial)
     assert body["results"][0]["status"] == "rejected"
-    assert _record(engine, "inc-r")["tombstone"] is True
+    assert "inc-r" in (await _state(fleet)).removed
 
 
 async def test_retracting_an_incident_takes_its_follow_ups_and_unlinks_its_tabs(
@@ -288,20 +293,18 @@ async def test_retracting_an_incident_takes_its_follow_ups_and_unlinks_its_tabs(
     await helper.push(
         helper.op("follow_up", "fu-helper", follow_up_fields("inc-tree", "corrective_feedback"))
     )
-    assert _record(engine, "tab-tree")["parent_id"] == "inc-tree"
+    assert (await _fields(fleet, "tab-tree"))["incident_id"] == "inc-tree"
     await device.push(device.op("incident", "inc-tree", op="retract"))
-    assert _record(engine, "fu-tree")["tombstone"] is True
-    assert _record(engine, "fu-helper")["tombstone"] is True
-    tab = _record(engine, "tab-tree")
-    assert tab["tombstone"] is False
-    assert tab["parent_id"] is None
-    assert isinstance(tab["fields"], dict)
-    assert tab["fields"]["incident_id"] is None
+    state = await _state(fleet)
+    assert state.removed == {
+        "inc-tree": "incident",
+        "fu-tree": "follow_up",
+        "fu-helper": "follow_up",
+    }
+    assert state.fields("tab-tree")["incident_id"] is None
 
 
-async def test_a_tab_link_to_a_record_the_server_lacks_is_dropped(
-    fleet: Fleet, engine: sa.Engine
-) -> None:
+async def test_a_tab_link_to_a_record_the_server_lacks_is_dropped(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     body = await device.push(
         device.op("tab", "tab-l1", tab_fields("st1", device.device_id, incident_id="level-1-id"))
@@ -309,14 +312,10 @@ async def test_a_tab_link_to_a_record_the_server_lacks_is_dropped(
     result = body["results"][0]
     assert result["status"] == "applied"
     assert "link was dropped" in result["reason"]
-    fields = _record(engine, "tab-l1")["fields"]
-    assert isinstance(fields, dict)
-    assert fields["incident_id"] is None
+    assert (await _fields(fleet, "tab-l1"))["incident_id"] is None
 
 
-async def test_voids_win_over_a_later_attempt_to_clear_them(
-    fleet: Fleet, engine: sa.Engine
-) -> None:
+async def test_voids_win_over_a_later_attempt_to_clear_them(fleet: Fleet) -> None:
     device = fleet.classroom_1a
     await device.push(device.op("incident", "inc-void", incident_fields("st1", device.device_id)))
     void = device.op(
@@ -326,9 +325,7 @@ async def test_voids_win_over_a_later_attempt_to_clear_them(
     )
     unvoid = device.op("incident", "inc-void", {"voided_at": None})
     assert await device.statuses(void, unvoid) == ["applied", "superseded"]
-    fields = _record(engine, "inc-void")["fields"]
-    assert isinstance(fields, dict)
-    assert fields["voided_at"] == "2026-09-01T10:00:00.000+00:00"
+    assert (await _fields(fleet, "inc-void"))["voided_at"] == "2026-09-01T10:00:00.000+00:00"
 
 
 async def test_the_push_must_come_from_the_tokens_device_and_protocol(

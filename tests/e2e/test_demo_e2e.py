@@ -3,7 +3,9 @@ logged with keystrokes reaches the district server, and quitting stops everythin
 
 from __future__ import annotations
 
-import sqlite3
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,18 @@ pytestmark = pytest.mark.e2e
 
 
 def server_incidents(database: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(database) as connection:
-        rows = connection.execute(
-            "SELECT behavior_code, level FROM incidents WHERE tombstone = 0"
-        ).fetchall()
-    return [(row[0], row[1]) for row in rows]
+    """(behavior, level) of each Level 2 incident the server exports for the official system."""
+    command = ["district", "export", "--format", "jsonl", "--db", f"sqlite:///{database}"]
+    done = subprocess.run(
+        [sys.executable, "-m", "classlog", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return [(record["behavior_code"], record["level"]) for record in records]
 
 
 def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(

@@ -8,6 +8,7 @@ per session and copied for each test. The test itself plays the TUI: it writes t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -27,10 +28,13 @@ from classlog.demo_roster import write_demo_roster
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from deviceview import level_2_view  # noqa: E402
 from fault_proxy import ProxyThread  # noqa: E402
+from serverstate import ServerState, read_state_sync, record_detail_sync  # noqa: E402
 
 from schema.models import IncidentDraft  # noqa: E402
 from schema.store import DeviceStore  # noqa: E402
+from syncd.credentials import read_token  # noqa: E402
 
 SCHOOL = "school-lincoln"
 MOBILE_STAFF = "staff-mobile-1"
@@ -111,6 +115,7 @@ class Server:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    admin_token: str = ""
 
     @property
     def url(self) -> str:
@@ -173,42 +178,44 @@ class Server:
             args += ["--staff", staff]
         return run(*args).split()[0]
 
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        connection = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
-        try:
-            return list(connection.execute(sql, params))
-        finally:
-            connection.close()
+    def enroll_admin(self) -> None:
+        """An administrator's device for reading the server's state through its API."""
+        code = run(
+            "district", "enroll-code", "--school", SCHOOL, "--role", "admin", "--db", self.db_url
+        ).split()[0]
+        response = httpx.post(
+            f"{self.url}/v1/devices/enroll",
+            json={"code": code, "device_id": f"test-admin-{self.port}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        self.admin_token = response.json()["token"]
 
-    def _records(self) -> list[Any]:
-        import sqlalchemy as sa
-
-        from district import tables
-        from district.records import Record
-
-        engine = sa.create_engine(f"sqlite:///file:{self.db}?mode=ro&uri=true")
-        try:
-            with engine.connect() as connection:
-                return [
-                    Record.from_row(kind, row)
-                    for kind, table in tables.RECORD_TABLES.items()
-                    for row in connection.execute(sa.select(table)).mappings()
-                ]
-        finally:
-            engine.dispose()
+    def state(self) -> ServerState:
+        """Every incident, TAB and follow-up of the school, as an administrator pulls them."""
+        return read_state_sync(self.url, self.admin_token)
 
     def live_records(self) -> dict[str, dict[str, Any]]:
-        return {
-            record.id: {"kind": record.kind, **record.fields}
-            for record in self._records()
-            if not record.tombstone
-        }
+        return self.state().flat()
 
     def tombstones(self) -> set[str]:
-        return {record.id for record in self._records() if record.tombstone}
+        """Records the server shows only as removed (retracted)."""
+        return set(self.state().removed)
 
-    def cursor(self) -> int:
-        return max((record.cursor for record in self._records()), default=0)
+    def detail(self, record_id: str) -> dict[str, Any] | None:
+        return record_detail_sync(self.url, self.admin_token, record_id)
+
+    def correct(self, record_id: str, fields: dict[str, Any], reason: str) -> dict[str, Any]:
+        """An administrator's correction through the API."""
+        response = httpx.patch(
+            f"{self.url}/v1/admin/records/{record_id}",
+            json={"fields": fields, "reason": reason},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     def file_bytes(self) -> bytes:
         data = b""
@@ -289,6 +296,40 @@ class DeviceHome:
     def pending(self) -> int:
         return int(self.query("SELECT count(*) FROM outbox")[0][0])
 
+    def queued_ops(self) -> list[dict[str, Any]]:
+        """The outbox as push ops, oldest first (a snapshot to send again later)."""
+        return [
+            {
+                "op_id": op_id,
+                "seq": seq,
+                "kind": kind,
+                "id": entity_id,
+                "op": op,
+                "fields": json.loads(fields),
+                "hlc": hlc,
+            }
+            for seq, op_id, kind, entity_id, op, fields, hlc in self.query(
+                "SELECT seq, op_id, kind, entity_id, op, fields, hlc FROM outbox ORDER BY seq"
+            )
+        ]
+
+    def send_again(self, server_url: str, ops: list[dict[str, Any]]) -> list[str]:
+        """Push ``ops`` again as this device, straight to the server; the server's answers."""
+        token = read_token(self.home)
+        assert token is not None
+        statuses: list[str] = []
+        with httpx.Client(
+            base_url=server_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+        ) as client:
+            for start in range(0, len(ops), 500):
+                response = client.post(
+                    "/v1/sync/push",
+                    json={"device_id": self.store.device_id, "ops": ops[start : start + 500]},
+                )
+                assert response.status_code == 200, response.text
+                statuses += [result["status"] for result in response.json()["results"]]
+        return statuses
+
     def state(self) -> dict[str, Any]:
         connection = sqlite3.connect(self.home / "device.db", timeout=30)
         connection.row_factory = sqlite3.Row
@@ -302,29 +343,9 @@ class DeviceHome:
         return self.store.log_incident(draft).id
 
     def level_2_view(self) -> dict[str, dict[str, Any]]:
-        """This device's incidents, TABs and follow-ups that may sync, as the server holds them."""
-        from schema.store import _row_wire
-
-        connection = self.store.connection
-        view: dict[str, dict[str, Any]] = {}
-        for row in connection.execute("SELECT * FROM incidents WHERE level = 2"):
-            view[row["id"]] = {"kind": "incident", **_row_wire("incident", row)}
-        for row in connection.execute(
-            "SELECT f.* FROM follow_ups f JOIN incidents i ON i.id = f.incident_id "
-            "WHERE i.level = 2"
-        ):
-            view[row["id"]] = {"kind": "follow_up", **_row_wire("follow_up", row)}
-        for row in connection.execute("SELECT * FROM tab_events"):
-            fields = _row_wire("tab", row)
-            linked = fields.get("incident_id")
-            if linked is not None:
-                level = connection.execute(
-                    "SELECT level FROM incidents WHERE id = ?", (linked,)
-                ).fetchone()
-                if level is None or level[0] != 2:
-                    fields["incident_id"] = None
-            view[row["id"]] = {"kind": "tab", **fields}
-        return view
+        """This device's incidents, TABs and follow-ups that may sync, as the server should hold
+        them."""
+        return level_2_view(self.store.connection)
 
     def close(self) -> None:
         self.kill_daemon()
@@ -348,6 +369,7 @@ class World:
 
     def __enter__(self) -> World:
         self.server.start()
+        self.server.enroll_admin()
         self.proxy.start()
         return self
 

@@ -4,6 +4,7 @@ transport around an ASGI app, and an injectable clock."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,13 +52,23 @@ class Fault:
 
 
 class FaultTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport; records every byte sent (URL, headers and body) and injects faults."""
+    """Wraps a transport; records every byte sent (URL, headers and body) and every push answer
+    the server gave (also the ones a fault then threw away), and injects faults."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.faults: list[Fault] = []
         self.sent: list[bytes] = []
         self.requests = 0
+        self.push_answers: list[dict[str, Any]] = []
+
+    def op_statuses(self) -> dict[str, list[str]]:
+        """Op id -> every status the server answered for it, in order."""
+        statuses: dict[str, list[str]] = {}
+        for answer in self.push_answers:
+            for result in answer.get("results", []):
+                statuses.setdefault(result["op_id"], []).append(result["status"])
+        return statuses
 
     def sent_bytes(self) -> bytes:
         return b"\n".join(self.sent)
@@ -87,6 +98,10 @@ class FaultTransport(httpx.AsyncBaseTransport):
                 request=request,
             )
         response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/sync/push"):
+            await response.aread()
+            if response.status_code == 200:
+                self.push_answers.append(json.loads(response.content))
         if fault is not None and fault.kind == "drop":
             await response.aread()
             raise httpx.ReadError("reply lost after the server committed", request=request)

@@ -39,12 +39,31 @@ def _log_many(device, students: list[str], count: int) -> list[str]:  # type: ig
     return [device.log_incident(students[i % len(students)], note=f"n{i}") for i in range(count)]
 
 
+def _correct_locations(world: World, record_ids: list[str]) -> None:
+    """An administrator corrects each record's location through the API: a later resend of
+    the record's create would lose to the correction, and the server would audit its value
+    again if it applied the resend instead of answering ``duplicate``."""
+    for record_id in record_ids:
+        world.server.correct(record_id, {"location": "Office"}, "seen from the office")
+
+
+def _assert_corrected_once(world: World, record_ids: list[str]) -> None:
+    """Each corrected record shows the correction, and the value it replaced is audited exactly
+    once: every op the device sent was counted once, however often it was sent."""
+    for record_id in record_ids:
+        detail = world.server.detail(record_id)
+        assert detail is not None, record_id
+        assert detail["fields"]["location"] == "Office"
+        replaced = [(value["field"], value["value"]) for value in detail["superseded"]]
+        assert replaced == [("location", None)], (record_id, replaced)
+
+
 @pytest.mark.parametrize("step", ["before_send", "after_reply", "mid_ack"])
 def test_kill_9_of_daemon_at_each_push_step_then_exactly_once(
     world: World, templates: Templates, step: str
 ) -> None:
     device = world.device("mobile")
-    _log_many(device, templates.student_ids, 20)
+    logged = _log_many(device, templates.student_ids, 20)
     pending = device.pending()
     daemon = device.start_daemon(CLASSLOG_SYNC_CRASH_AT=step)
     daemon.wait(60)
@@ -57,9 +76,13 @@ def test_kill_9_of_daemon_at_each_push_step_then_exactly_once(
         assert marked > 0
     else:
         assert len(on_server) == pending
+        _correct_locations(world, logged)
     device.start_daemon()
     assert wait_until(lambda: world.converged(device), 60), diff(device, world.server)
     assert len(world.server.live_records()) == pending
+    if step != "before_send":
+        _assert_corrected_once(world, logged)
+        assert {device.store.incident(record).location for record in logged} == {"Office"}
     assert device.stop_daemon() == 0
 
 
@@ -74,6 +97,17 @@ def test_lost_reply_after_server_commit_and_reset_through_proxy(
     assert wait_until(lambda: world.converged(device), 60), diff(device, world.server)
     assert world.proxy.proxy.stats.faults_applied.get("drop_reply") == 2
     assert device.stop_daemon() == 0
+    later = _log_many(device, templates.student_ids, 3)
+    world.proxy.push_fault("drop_reply")
+    lost = device.sync_once()
+    assert lost.returncode == 1, lost.stdout + lost.stderr
+    assert world.proxy.proxy.stats.faults_applied.get("drop_reply") == 3
+    assert set(later) <= set(world.server.live_records())
+    _correct_locations(world, later)
+    resent = device.sync_once()
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert world.converged(device), diff(device, world.server)
+    _assert_corrected_once(world, later)
 
 
 @pytest.mark.parametrize("mode", ["delay", "slice", "throttle"])
@@ -91,12 +125,16 @@ def test_slow_sliced_and_throttled_connections_still_converge(
 def test_server_killed_mid_transaction_converges(world: World, templates: Templates) -> None:
     """kill -9 of the server while batches stream in: each kill lands while the daemon is
     sending (the outbox has shrunk but is not empty), so a push is being applied; SQLite rolls
-    the cut transaction back and the daemon's retry (deduplicated by op id) fills the gap."""
+    the cut transaction back and the daemon's retry (deduplicated by op id) fills the gap.
+    Afterwards every op the device queued, sent once more, is answered ``duplicate``: the server
+    counted each one exactly once, including those whose reply a kill cut off."""
     from bench_sync import seed_backlog
 
     device = world.device("mobile")
     device.close()
     queued = seed_backlog(device.home, templates.student_ids, 6_000)
+    sent = device.queued_ops()
+    assert len(sent) == queued
     device.start_daemon()
     kills_mid_drain = 0
     for _ in range(3):
@@ -112,6 +150,8 @@ def test_server_killed_mid_transaction_converges(world: World, templates: Templa
     assert len(world.server.live_records()) == queued
     assert world.converged(device), diff(device, world.server)[:3]
     assert device.stop_daemon() == 0
+    again = device.send_again(world.server.url, sent)
+    assert again == ["duplicate"] * queued, {status: again.count(status) for status in set(again)}
 
 
 def test_revoked_device_shows_not_enrolled_or_revoked(world: World, templates: Templates) -> None:
@@ -164,7 +204,7 @@ def test_online_record_reaches_server_within_seconds(world: World, templates: Te
     device.start_daemon()
     assert wait_until(lambda: device.state()["online"] == 1, 30)
     record = device.log_incident(templates.student_ids[1], note="fresh")
-    assert wait_until(lambda: record in world.server.live_records(), 5)
+    assert wait_until(lambda: world.server.detail(record) is not None, 5)
     device.stop_daemon()
 
 
@@ -197,7 +237,7 @@ def test_no_level_1_byte_leaves_the_device_through_the_proxy(
     store.edit_incident(upgraded, IncidentChanges(note="level two text"))
     store.edit_incident(upgraded, IncidentChanges(level=2))
     downgraded = device.log_incident(students[4], level=2, note="was level two")
-    assert wait_until(lambda: downgraded in world.server.live_records(), 30)
+    assert wait_until(lambda: world.server.detail(downgraded) is not None, 30)
     store.edit_incident(downgraded, IncidentChanges(level=1))
     store.edit_incident(downgraded, IncidentChanges(note=marker("after-downgrade")))
     device.kill_daemon()
@@ -208,6 +248,7 @@ def test_no_level_1_byte_leaves_the_device_through_the_proxy(
     device.start_daemon()
     assert wait_until(lambda: world.converged(device), 60), diff(device, world.server)
     device.stop_daemon()
+    held = world.server.tombstones()
     world.server.stop()
     sent = world.capture.read_bytes()
     stored = world.server.file_bytes()
@@ -218,7 +259,6 @@ def test_no_level_1_byte_leaves_the_device_through_the_proxy(
     for private in (created, voided):
         assert private.encode() not in sent
         assert private.encode() not in stored
-    held = world.server.tombstones()
     assert {downgraded, racing} <= held
 
 

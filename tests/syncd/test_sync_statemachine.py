@@ -3,7 +3,12 @@ last sending small batches two at a time), an administrator and faults on the wi
 step: invariant 1 (no Level 1 byte has left any device or is held by the server) and invariant 2
 so far (everything the server holds is a Level 2 record of its owner, or one whose retraction is
 queued). The ``quiet_and_converge`` step turns the faults off and checks that every device's view
-equals the server's."""
+equals the server's.
+
+It runs twice: against the in-memory fake server (fast, many examples), and against the real
+district app (``district.app.create_app`` on SQLite, in-process) whose state is read through its
+API, with three mobile devices of the demo school and the administrator's corrections sent as
+``PATCH /v1/admin/records/{id}``."""
 
 from __future__ import annotations
 
@@ -14,9 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+from deviceview import TABLES, level_2_view
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from realapp import RealDistrict
+from realworld import Templates, make_templates
 from synckit import STUDENT_IDS, Device, Fault, ManualClock, Network
 
 from schema.models import TabKind
@@ -26,26 +35,127 @@ from syncd.client import SyncError
 MARK = "L1SECRET"
 NAMES = ("teacher-a", "teacher-b", "mobile")
 FAULTS = (None, None, "reset", "drop", "500")
+STUDENTS = (0, 1, 2)
+
+
+class FakeServer:
+    """The in-memory fake district (tests/syncd/syncd_fakeserver.py)."""
+
+    def __init__(self, folder: Path, clock: ManualClock, loop: asyncio.AbstractEventLoop) -> None:
+        self.network = Network(folder, clock)
+        self.students = STUDENT_IDS
+
+    def device(self, name: str) -> Device:
+        staff = "staff-2" if name == "mobile" else "staff-1"
+        return self.network.device(name, staff_id=staff)
+
+    def live(self) -> dict[str, tuple[str, str, dict[str, Any]]]:
+        """Record id -> (kind, owner device, fields) of every record the server holds."""
+        return {
+            key: (held.kind, held.owner, held.fields)
+            for key, held in self.network.district.live().items()
+        }
+
+    def removed(self) -> set[str]:
+        return {key for key, held in self.network.district.records.items() if held.tombstone}
+
+    def held_bytes(self) -> bytes:
+        return json.dumps(
+            [[r.id, r.fields] for r in self.network.district.records.values()]
+        ).encode()
+
+    def correct(self, record_id: str, fields: dict[str, Any]) -> None:
+        self.network.district.correct(record_id, fields)
+
+
+_templates: list[Templates] = []
+
+
+def demo_templates() -> Templates:
+    """The demo roster in a district database and a device home, made once per session."""
+    if not _templates:
+        folder = Path(tempfile.mkdtemp(prefix="classlog-machine-"))
+        _templates.append(make_templates(folder))
+    return _templates[0]
+
+
+class RealServer:
+    """The real district app in-process; its state read through the administrator's API."""
+
+    def __init__(self, folder: Path, clock: ManualClock, loop: asyncio.AbstractEventLoop) -> None:
+        templates = demo_templates()
+        self.loop = loop
+        self.district = RealDistrict(folder, templates, clock)
+        self.students = tuple(templates.student_ids[:3])
+        self.clock = clock
+
+    def device(self, name: str) -> Device:
+        store, engine = self.loop.run_until_complete(self.district.device(name, self.clock))
+        transport = engine.client._http._transport  # type: ignore[attr-defined]
+        return Device(self.district.folder / name, store, engine.store, engine, transport)
+
+    def live(self) -> dict[str, tuple[str, str, dict[str, Any]]]:
+        state = self.loop.run_until_complete(self.district.state())
+        owners = {
+            key: held.fields["device_id"]
+            for key, held in state.live.items()
+            if held.kind != "follow_up"
+        }
+        return {
+            key: (
+                held.kind,
+                owners.get(key) or owners.get(held.fields.get("incident_id"), ""),
+                held.fields,
+            )
+            for key, held in state.live.items()
+        }
+
+    def removed(self) -> set[str]:
+        return set(self.loop.run_until_complete(self.district.state()).removed)
+
+    def held_bytes(self) -> bytes:
+        state = self.loop.run_until_complete(self.district.state())
+        database = Path(self.district.url.removeprefix("sqlite:///"))
+        files = b"".join(
+            path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists()
+        )
+        return json.dumps([[key, held.fields] for key, held in state.live.items()]).encode() + files
+
+    def correct(self, record_id: str, fields: dict[str, Any]) -> None:
+        response = self.loop.run_until_complete(
+            self.district.admin_http.patch(
+                f"/v1/admin/records/{record_id}",
+                json={"fields": fields, "reason": "seen from the office"},
+                headers={"Authorization": f"Bearer {self.district.admin_token}"},
+            )
+        )
+        assert response.status_code == 200, response.text
 
 
 class SyncMachine(RuleBasedStateMachine):
+    server_kind: type[FakeServer] | type[RealServer] = FakeServer
+
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
         self.loop = asyncio.new_event_loop()
         self.clock = ManualClock()
-        self.network = Network(Path(self.folder.name), self.clock)
+        self.server = self.server_kind(Path(self.folder.name), self.clock, self.loop)
         self.devices: dict[str, Device] = {}
         for name in NAMES:
-            staff = "staff-2" if name == "mobile" else "staff-1"
-            self.devices[name] = self.network.device(name, staff_id=staff)
+            self.devices[name] = self.server.device(name)
         pipelined = self.devices["mobile"].engine
         pipelined.pipeline_depth = 2
         pipelined.max_ops = 4
         self.counter = 0
 
     def teardown(self) -> None:
-        self.loop.run_until_complete(self.network.close())
+        if isinstance(self.server, FakeServer):
+            self.loop.run_until_complete(self.server.network.close())
+        else:
+            self.loop.run_until_complete(self.server.district.close())
+            for device in self.devices.values():
+                device.store.close()
         self.loop.close()
         self.folder.cleanup()
 
@@ -66,12 +176,12 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(
         name=st.sampled_from(NAMES),
         level=st.sampled_from([1, 2]),
-        student=st.sampled_from(STUDENT_IDS),
+        student=st.sampled_from(STUDENTS),
     )
-    def log(self, name: str, level: int, student: str) -> None:
+    def log(self, name: str, level: int, student: int) -> None:
         self.clock.advance(1)
         note = self._marker() if level == 1 else f"level two {self.counter}"
-        self.devices[name].log(level=level, note=note, student=student)
+        self.devices[name].log(level=level, note=note, student=self.server.students[student])
 
     @rule(name=st.sampled_from(NAMES), pick=st.integers(0, 50))
     def edit_note(self, name: str, pick: int) -> None:
@@ -109,14 +219,16 @@ class SyncMachine(RuleBasedStateMachine):
         reason = self._marker() if incident.level == 1 else "logged in error"
         device.store.void_incident(incident.id, reason)
 
-    @rule(name=st.sampled_from(NAMES), student=st.sampled_from(STUDENT_IDS), link=st.booleans())
-    def take_a_break(self, name: str, student: str, link: bool) -> None:
+    @rule(name=st.sampled_from(NAMES), student=st.sampled_from(STUDENTS), link=st.booleans())
+    def take_a_break(self, name: str, student: int, link: bool) -> None:
         device = self.devices[name]
         own = self._own(device)
         linked = own[-1].id if link and own else None
         self.clock.advance(1)
         try:
-            tab = device.store.start_tab(student, TabKind.SPOT, incident_id=linked)
+            tab = device.store.start_tab(
+                self.server.students[student], TabKind.SPOT, incident_id=linked
+            )
         except StoreError:
             return
         self.clock.advance(60)
@@ -124,11 +236,11 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 50), where=st.sampled_from(["Gym", "Hallway", "Library"]))
     def admin_corrects(self, pick: int, where: str) -> None:
-        live = sorted(self.network.district.live("incident"))
+        live = sorted(key for key, (kind, _, _) in self.server.live().items() if kind == "incident")
         if not live:
             return
         self.clock.advance(1)
-        self.network.district.correct(live[pick % len(live)], {"location": where})
+        self.server.correct(live[pick % len(live)], {"location": where})
 
     @rule(name=st.sampled_from(NAMES), fault=st.sampled_from(FAULTS))
     def sync(self, name: str, fault: str | None) -> None:
@@ -148,17 +260,17 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def no_level_1_byte_left_any_device(self) -> None:
         sent = b"".join(device.transport.sent_bytes() for device in self.devices.values())
-        held = json.dumps(
-            [[r.id, r.fields] for r in self.network.district.records.values()]
-        ).encode()
+        held = self.server.held_bytes()
         assert MARK.encode() not in sent
         assert MARK.encode() not in held
 
     @invariant()
     def server_holds_only_what_owners_may_sync(self) -> None:
         owners = {device.store.device_id: device for device in self.devices.values()}
-        for record_id, held in self.network.district.live("incident").items():
-            owner = owners[held.owner]
+        for record_id, (kind, owner_id, _) in self.server.live().items():
+            if kind != "incident":
+                continue
+            owner = owners[owner_id]
             level = owner.store.incident(record_id).level
             if level != 2:
                 retraction = owner.sync_store.connection.execute(
@@ -174,49 +286,20 @@ class SyncMachine(RuleBasedStateMachine):
             for device in self.devices.values():
                 self._run(device.engine.push())
                 self._run(device.engine.pull())
+        live = self.server.live()
         for device in self.devices.values():
             assert device.pending() == 0
-            view = _level_2_view(device)
+            view = level_2_view(device.sync_store.connection)
             for record_id, fields in view.items():
-                held = self.network.district.records.get(record_id)
-                assert held is not None, record_id
-                assert not held.tombstone, record_id
-                for name, value in fields.items():
-                    assert held.fields.get(name) == value, (record_id, name)
-        for record_id, held in self.network.district.live().items():
+                assert record_id in live, record_id
+                kind, _, held = live[record_id]
+                assert {"kind": kind, **held} == fields, record_id
+        for record_id, (kind, _, _) in live.items():
             for device in self.devices.values():
                 row = device.sync_store.connection.execute(
-                    f"SELECT 1 FROM {_table(held.kind)} WHERE id = ?", (record_id,)
+                    f"SELECT 1 FROM {TABLES[kind]} WHERE id = ?", (record_id,)
                 ).fetchone()
-                assert row is not None, (record_id, held.kind)
-
-
-def _table(kind: str) -> str:
-    return {"incident": "incidents", "tab": "tab_events", "follow_up": "follow_ups"}[kind]
-
-
-def _level_2_view(device: Device) -> dict[str, dict[str, Any]]:
-    from schema.store import _row_wire
-
-    connection = device.sync_store.connection
-    view = {
-        row["id"]: _row_wire("incident", row)
-        for row in connection.execute("SELECT * FROM incidents WHERE level = 2")
-    }
-    for row in connection.execute(
-        "SELECT f.* FROM follow_ups f JOIN incidents i ON i.id = f.incident_id WHERE i.level = 2"
-    ):
-        view[row["id"]] = _row_wire("follow_up", row)
-    for row in connection.execute("SELECT * FROM tab_events"):
-        fields = _row_wire("tab", row)
-        if fields.get("incident_id") is not None:
-            linked = connection.execute(
-                "SELECT level FROM incidents WHERE id = ?", (fields["incident_id"],)
-            ).fetchone()
-            if linked is None or linked[0] != 2:
-                fields["incident_id"] = None
-        view[row["id"]] = fields
-    return view
+                assert row is not None, (record_id, kind)
 
 
 def _all_time():  # type: ignore[no-untyped-def]
@@ -232,3 +315,18 @@ SyncMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_sync_state_machine_keeps_invariants_1_and_2 = SyncMachine.TestCase
+
+
+class RealAppSyncMachine(SyncMachine):
+    server_kind = RealServer
+
+
+RealAppSyncMachine.TestCase.settings = settings(
+    max_examples=int(os.environ.get("SYNC_MACHINE_REAL_EXAMPLES", "10")),
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_sync_state_machine_on_the_real_app_keeps_invariants_1_and_2 = pytest.mark.slow(
+    RealAppSyncMachine.TestCase
+)
