@@ -7,13 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from district.clock import ServerClock
 from district.db import create_engine, migrate
+from district.deps import known_query_only
 from district.middleware import BodyLimitMiddleware
 from district.notify import ChangeNotifier
 from district.ratelimit import RateLimiter
@@ -51,6 +55,24 @@ async def _on_user_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, UserError)
     status_code = getattr(error, "status_code", 422)
     return JSONResponse({"detail": one_line(error)[:MAX_DETAIL_CHARS]}, status_code=status_code)
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
+    """A 405 names in ``Allow`` every method the path has (Starlette names only the first route
+    that matched the path); every other HTTP error is answered as FastAPI does."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code != 405:
+        return await http_exception_handler(request, error)
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _child = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, BaseRoute):
+            allowed.update(getattr(route, "methods", None) or ())
+    return JSONResponse(
+        {"detail": "Method Not Allowed"},
+        status_code=405,
+        headers={"Allow": ", ".join(sorted(allowed))},
+    )
 
 
 async def _on_database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
@@ -91,10 +113,12 @@ def create_app(
         version=VERSION,
         summary="Roster, devices, sync and exports for classlog devices.",
         lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
     )
     app.state.district = district
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(UserError, _on_user_error)
     app.add_exception_handler(sa.exc.OperationalError, _on_database_unavailable)
     for module in (health, devices, sync, admin, summaries):

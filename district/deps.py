@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
@@ -98,3 +100,24 @@ def address_rate_limit(request: Request, district: DistrictDep) -> None:
 
 
 AddressLimitDep = Annotated[None, Depends(address_rate_limit)]
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare (strict validation, as for bodies):
+    a misspelt filter must not silently widen an answer."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    declared = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params.keys()) - declared)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown query parameter {unknown[0]!r}"
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names

@@ -17,3 +17,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (429, "too many requests: see Retry-After"),
     )
 }
+
+
+def json_errors(*statuses: int | str) -> dict[int | str, dict[str, Any]]:
+    """Error responses documented as JSON for a route whose own answer is not JSON (FastAPI
+    would otherwise list them under the route's media type)."""
+    return {
+        status: {
+            "description": ERROR_RESPONSES[status]["description"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for status in statuses
+    }

@@ -27,7 +27,7 @@ from district.devices import (
     revoke,
 )
 from district.export import ExportFilter, ExportFormat, export_text
-from district.routes import ERROR_RESPONSES
+from district.routes import ERROR_RESPONSES, json_errors
 from district.routes.models import (
     CodeOut,
     CodeRequest,
@@ -200,7 +200,8 @@ def correct(
             "content": {
                 media: {"schema": {"type": "string"}} for media in EXPORT_MEDIA_TYPES.values()
             }
-        }
+        },
+        **json_errors(*ERROR_RESPONSES),
     },
 )
 def export(

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/devices", tags=["devices"])
     "/enroll",
     response_model=EnrollResponse,
     responses={**ERROR_RESPONSES, 409: ERROR_RESPONSES[403]},
+    openapi_extra={"security": [{}]},
 )
 def enroll_device(
     body: EnrollRequest,
