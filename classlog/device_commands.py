@@ -28,6 +28,8 @@ ACTION_CHOICES = (
     "support_staff",
     "removal",
     "iss",
+    "mobile_response",
+    "another_adult",
 )
 TAB_KIND_CHOICES = ("spot", "out", "out_and_back")
 INTERVENTION_KIND_CHOICES = (

@@ -18,6 +18,7 @@ __all__ = [
     "LOCATIONS",
     "MOTIVATIONS",
     "OTHERS_INVOLVED",
+    "RESPONDER_ACTIONS",
     "TAB_KIND_LABELS",
     "TITLE_IX_BARRED_ACTIONS",
     "Action",
@@ -29,7 +30,8 @@ __all__ = [
 
 
 class Action(StrEnum):
-    """What staff did. Removal, ISS and calling support staff belong to Level 2 only (R2)."""
+    """What staff did. Removal, ISS and an additional adult responding belong to Level 2 only
+    (R2); a Level 2 names who responded (one of ``RESPONDER_ACTIONS``)."""
 
     REDIRECT = "redirect"
     RETEACH = "reteach"
@@ -41,6 +43,8 @@ class Action(StrEnum):
     SUPPORT_STAFF = "support_staff"
     REMOVAL = "removal"
     ISS = "iss"
+    MOBILE_RESPONSE = "mobile_response"
+    ANOTHER_ADULT = "another_adult"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -51,12 +55,17 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SEAT_CHANGE: "Seat change",
     Action.TAKE_A_BREAK: "Take a Break",
     Action.FAMILY_CONTACT: "Family contact",
-    Action.SUPPORT_STAFF: "Support staff called (mobile response)",
+    Action.SUPPORT_STAFF: "Support staff responded",
     Action.REMOVAL: "Removal from class",
     Action.ISS: "In-School Suspension (up to one day)",
+    Action.MOBILE_RESPONSE: "Mobile response staff responded",
+    Action.ANOTHER_ADULT: "Another adult responded",
 }
 
-LEVEL_2_ONLY_ACTIONS = frozenset({Action.SUPPORT_STAFF, Action.REMOVAL, Action.ISS})
+RESPONDER_ACTIONS = frozenset({Action.MOBILE_RESPONSE, Action.SUPPORT_STAFF, Action.ANOTHER_ADULT})
+"""Who responded to a Level 2: the additional staff member the plan's Level 2 means (R2, R9)."""
+
+LEVEL_2_ONLY_ACTIONS = frozenset({*RESPONDER_ACTIONS, Action.REMOVAL, Action.ISS})
 
 LOCATIONS = (
     "Classroom",

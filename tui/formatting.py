@@ -60,6 +60,8 @@ ACTION_SHORT: dict[Action, str] = {
     Action.SUPPORT_STAFF: "Support staff",
     Action.REMOVAL: "Removal",
     Action.ISS: "ISS",
+    Action.MOBILE_RESPONSE: "Mobile response",
+    Action.ANOTHER_ADULT: "Another adult",
 }
 """Action names for narrow table cells."""
 

@@ -41,8 +41,11 @@ def test_demo_logs_a_level_2_that_reaches_the_server_and_quits_cleanly(
     tmux.send("Enter")
     tmux.wait_for("which behavior?")
     tmux.type("dress")
-    for key in ("Enter", "Right", "r", "Enter"):
+    for key in ("Enter", "Right", "r", "m", "Enter"):
         tmux.send(key)
+    tmux.wait_for("Going a level higher than advised")
+    tmux.type("demo: a Level 2 on purpose")
+    tmux.send("Enter")
     tmux.wait_for("Saved")
     deadline = time.monotonic() + 10
     while len(server_incidents(keep / "district.db")) == before:

@@ -123,7 +123,9 @@ def test_sync_words_when_not_enrolled() -> None:
 async def test_a_level_2_record_waits_to_sync(store: DeviceStore, seen: Seen) -> None:
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m", "a", "enter", "1", "right", "m", "enter")
+        await pilot.press("m", "a", "enter", "1", "right", "m", "r", "enter")
+        await pilot.press(*"hit a classmate", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert store.sync_status().pending_count > 0
         app.screen.query_one("#home-sync").show_status(  # type: ignore[attr-defined]

@@ -67,7 +67,7 @@ async def test_nothing_is_saved_until_enter_on_the_level_screen(
 
 async def test_level_2_with_a_half_day_iss(store: DeviceStore, seen: Seen) -> None:
     app = ClasslogApp(store)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
         await pilot.press("m", "a", "enter", "1", "i")
         assert "In-School Suspension (up to one day) (Level 2 only)" in seen(app)
         await pilot.press("right", "i", "h")
@@ -76,15 +76,22 @@ async def test_level_2_with_a_half_day_iss(store: DeviceStore, seen: Seen) -> No
         assert "[x] In-School Suspension" in text
         assert "length: a half day" in text
         await pilot.press("enter")
+        assert "A Level 2 needs who responded (m, t or o)." in seen(app)
+        assert store.todays_incidents() == []
+        await pilot.press("m", "enter")
+        assert "The advice is a lower level for Maya Lopez" in seen(app)
+        await pilot.press(*"threw a chair", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         [incident] = store.todays_incidents()
         assert incident.level == 2
-        assert incident.actions == [Action.ISS]
+        assert incident.actions == [Action.ISS, Action.MOBILE_RESPONSE]
         assert incident.iss_days == 0.5
         assert not incident.iss_recorded_as_removal
         kinds = {follow_up.kind for follow_up in store.follow_ups_for(incident.id)}
         assert kinds == {
             FollowUpKind.FAMILY_CONTACT,
+            FollowUpKind.CORRECTIVE_FEEDBACK,
             FollowUpKind.STUDENT_VERSION,
             FollowUpKind.REPAIR_PLAN,
         }
@@ -111,7 +118,7 @@ async def test_iss_for_a_student_with_an_iep_without_all_safeguards_is_a_removal
 ) -> None:
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s", "a", "m", "enter", "1", "right", "i")
+        await pilot.press("s", "a", "m", "enter", "1", "right", "i", "m")
         assert "has an IEP: on saving you will be asked" in seen(app)
         await pilot.press("enter")
         text = seen(app)
@@ -119,11 +126,12 @@ async def test_iss_for_a_student_with_an_iep_without_all_safeguards_is_a_removal
         assert "recorded as a removal from class, not an ISS" in text
         await pilot.press("w", "s")
         assert "1 missing: it will be recorded as a REMOVAL FROM CLASS" in seen(app)
-        await pilot.press("enter")
+        await pilot.press("enter", *"unsafe", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         [incident] = store.todays_incidents()
         assert incident.student_id == "s-sam"
-        assert incident.actions == [Action.REMOVAL]
+        assert incident.actions == [Action.REMOVAL, Action.MOBILE_RESPONSE]
         assert incident.iss_recorded_as_removal
         assert incident.iss_safeguards is not None
         assert not incident.iss_safeguards.peer_without_disability
@@ -135,12 +143,13 @@ async def test_iss_for_a_student_with_an_iep_with_all_safeguards_stays_an_iss(
 ) -> None:
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s", "a", "m", "enter", "1", "right", "i", "enter", "w", "s", "p")
+        await pilot.press("s", "a", "m", "enter", "1", "right", "i", "m", "enter", "w", "s", "p")
         assert "All three in place: it will be recorded as an In-School" in seen(app)
-        await pilot.press("enter")
+        await pilot.press("enter", *"unsafe", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         [incident] = store.todays_incidents()
-        assert incident.actions == [Action.ISS]
+        assert incident.actions == [Action.ISS, Action.MOBILE_RESPONSE]
         assert not incident.iss_recorded_as_removal
 
 
@@ -193,7 +202,7 @@ async def test_a_save_for_several_students_refused_for_one_saves_none(
     store: DeviceStore, seen: Seen
 ) -> None:
     app = ClasslogApp(store)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
         await pilot.press("m", "a", "plus", "p", "r", "i", "plus", "enter", "1", "r")
         seed_school(store, left=frozenset({"s-priya"}))
         await pilot.press("enter")
@@ -261,7 +270,8 @@ async def test_a_missing_intervention_can_be_added_to_the_earlier_record(
         assert store.incident(earlier.id).actions == []
         text = seen(app)
         assert "(•) Level 2" in text
-        await pilot.press("f", "enter")
+        await pilot.press("f", "m", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         latest = next(i for i in store.todays_incidents() if i.id != earlier.id)
         assert latest.level == 2
@@ -277,16 +287,22 @@ async def test_going_up_without_the_missing_intervention_asks_a_bypass_reason(
         )
     )
     app = ClasslogApp(store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m", "a", "enter", "1", "right", "m", "enter")
-        assert "recorded as a bypass" in seen(app)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await pilot.press("m", "a", "enter", "1", "right", "m", "r", "enter")
+        from tui.log.dialogs import BypassScreen
+
+        assert isinstance(app.screen, BypassScreen)
+        assert app.screen.names == ["Maya Lopez"]
+        assert "Going a level higher than advised" in seen(app)
         await pilot.press("enter")
-        assert "A reason is needed to bypass." in seen(app)
+        assert "A reason is required." in seen(app)
         await pilot.press(*"safety first", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         latest = next(i for i in store.todays_incidents() if i.id != earlier.id)
         assert latest.level == 2
-        assert latest.actions == [Action.SUPPORT_STAFF]
+        assert latest.actions == [Action.REDIRECT, Action.MOBILE_RESPONSE]
+        assert latest.bypass_reason == "safety first"
         assert latest.progression_bypassed
         assert latest.bypass_reason == "safety first"
 
@@ -394,3 +410,29 @@ async def test_pinned_behaviors_take_the_first_numbers(store: DeviceStore, seen:
         await pilot.pause()
         [incident] = store.todays_incidents()
         assert incident.behavior_code == "DRESS"
+
+
+async def test_a_level_2_needs_who_responded_and_an_action(store: DeviceStore, seen: Seen) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await pilot.press("m", "a", "enter", *"trespass", "enter")
+        text = seen(app)
+        assert "(•) Level 2" in text
+        assert "Who responded (Level 2: at least one)" in text
+        assert "m [ ] Mobile response staff responded" in text
+        assert "t [ ] Support staff responded" in text
+        assert "o [ ] Another adult responded" in text
+        await pilot.press("enter")
+        assert "A Level 2 needs who responded (m, t or o) and at least one action taken." in seen(
+            app
+        )
+        await pilot.press("o", "enter")
+        assert "A Level 2 needs at least one action taken." in seen(app)
+        assert store.todays_incidents() == []
+        await pilot.press("p", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [latest] = store.todays_incidents()
+        assert latest.behavior_code == "DIS-TRESPASS"
+        assert latest.level == 2
+        assert latest.actions == [Action.PROXIMITY, Action.ANOTHER_ADULT]

@@ -114,33 +114,42 @@ class SafeguardsScreen(ModalScreen[IssSafeguards | None]):
 
 
 class BypassScreen(ModalScreen[str | None]):
-    """Going a level higher without the earlier intervention on record: ask why (R5)."""
+    """Going a level higher than advised, or without the earlier intervention: ask why (R5)."""
 
-    HELP = "Type why you are going a level higher without the earlier intervention, then Enter."
+    HELP = "Type why you are going a level higher than advised, then Enter. Esc goes back."
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="bypass.cancel", tooltip="Back, nothing saved"),
     ]
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], *, above_advised: list[str] | None = None) -> None:
         super().__init__()
         self.names = names
+        self.above_advised = above_advised or []
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(
-                Content.styled("Going up a level without the earlier intervention", "bold")
-            )
-            yield Static(
-                Content.assemble(
-                    "The plan asks for an intervention on the earlier occurrence before a "
-                    "repeat is answered one level higher. Saving now is recorded as a bypass "
-                    "for ",
-                    literal(", ".join(self.names), "bold"),
-                    ". Esc goes back (press a there to add the missing intervention instead).",
-                ),
-                markup=False,
-            )
-            yield Input(placeholder="Reason for the bypass (required), then Enter", max_length=500)
+            yield Static(Content.styled("Going a level higher than advised", "bold"))
+            if self.names:
+                yield Static(
+                    Content.assemble(
+                        "The plan asks for an intervention on the earlier occurrence before a "
+                        "repeat is answered one level higher. Saving now is recorded as going "
+                        "up without it for ",
+                        literal(", ".join(self.names), "bold"),
+                        ". Esc goes back (press a there to add the missing intervention instead).",
+                    ),
+                    markup=False,
+                )
+            if self.above_advised:
+                yield Static(
+                    Content.assemble(
+                        "The advice is a lower level for ",
+                        literal(", ".join(self.above_advised), "bold"),
+                        ". Say why this needs a higher level; the reason is kept with the record.",
+                    ),
+                    markup=False,
+                )
+            yield Input(placeholder="Reason (required), then Enter", max_length=500)
             yield Static(id="bypass-error", markup=False)
         yield Footer(compact=True)
 
@@ -151,7 +160,7 @@ class BypassScreen(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         reason = event.value.strip()
         if not reason:
-            self.query_one("#bypass-error", Static).update("A reason is needed to bypass.")
+            self.query_one("#bypass-error", Static).update("A reason is required.")
             return
         self.dismiss(reason)
 

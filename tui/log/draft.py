@@ -101,12 +101,22 @@ class LogDraft:
             if self.advice[student.sourced_id].is_bypass(self.level_for(student))
         ]
 
+    def above_advised(self) -> list[StudentRow]:
+        """Students logged at a level higher than the one advised (a reason is asked)."""
+        return [
+            student
+            for student in self.students
+            if self.level_for(student) > self.advice[student.sourced_id].advised_level
+        ]
+
     def incident_drafts(self) -> list[IncidentDraft]:
         group_id = new_id() if len(self.students) > 1 else None
         ordered = [action for action in Action if action in self.actions]
         drafts = []
         for student in self.students:
-            bypass = self.advice[student.sourced_id].is_bypass(self.level_for(student))
+            advice = self.advice[student.sourced_id]
+            level = self.level_for(student)
+            bypass = advice.is_bypass(level) or level > advice.advised_level
             drafts.append(
                 IncidentDraft(
                     student_id=student.sourced_id,

@@ -23,6 +23,7 @@ from schema.models import (
     ACTION_LABELS,
     INTERVENTION_LABELS,
     LEVEL_2_ONLY_ACTIONS,
+    RESPONDER_ACTIONS,
     TITLE_IX_BARRED_ACTIONS,
     Action,
     InterventionDraft,
@@ -56,14 +57,17 @@ ACTION_KEYS: dict[Action, str] = {
     Action.SEAT_CHANGE: "s",
     Action.TAKE_A_BREAK: "b",
     Action.FAMILY_CONTACT: "f",
-    Action.SUPPORT_STAFF: "m",
+    Action.MOBILE_RESPONSE: "m",
+    Action.SUPPORT_STAFF: "t",
+    Action.ANOTHER_ADULT: "o",
     Action.REMOVAL: "v",
     Action.ISS: "i",
 }
 EACH_ADVISED = "each"
 
 
-def action_choices(*, level_2_allowed: bool = True) -> list[Choice]:
+def action_choices(*, level_2_allowed: bool = True, responders: bool = False) -> list[Choice]:
+    """The actions taken (``responders``: who responded, the Level 2 question instead)."""
     return [
         Choice(
             ACTION_KEYS[action],
@@ -71,8 +75,23 @@ def action_choices(*, level_2_allowed: bool = True) -> list[Choice]:
             action,
             "Level 2 only" if level_2_allowed else "Level 2 only, not on a Level 1 record",
         )
-        for action in Action
+        for action in ACTION_KEYS
+        if (action in RESPONDER_ACTIONS) == responders
     ]
+
+
+def level_2_missing(draft: LogDraft) -> str | None:
+    """What a Level 2 still lacks: who responded, and at least one action taken (R2)."""
+    if not draft.every_level_2:
+        return None
+    missing = []
+    if not draft.actions & RESPONDER_ACTIONS:
+        missing.append("who responded (m, t or o)")
+    if not draft.actions - RESPONDER_ACTIONS:
+        missing.append("at least one action taken")
+    if not missing:
+        return None
+    return "A Level 2 needs " + " and ".join(missing) + "."
 
 
 def action_bindings(prefix: str) -> list[BindingType]:
@@ -96,7 +115,9 @@ class LevelActionsScreen(Screen[LogResult | None]):
     HELP = (
         "The advised level is already chosen; Left/Right changes it among the allowed levels. "
         "Press an action's key to tick it (Level 2-only actions need Level 2; a Title IX "
-        "behavior takes no removal and no ISS). Enter saves at once; d adds a location, time, "
+        "behavior takes no removal and no ISS). A Level 2 needs who responded (m mobile "
+        "response, t support staff, o another adult) and at least one action; going above the "
+        "advised level asks for a reason. Enter saves at once; d adds a location, time, "
         "motivation, others involved or a note first. If the advice says an earlier record "
         "lacks an intervention, a records one (reteaching, a monitored strategy, ...)."
     )
@@ -197,6 +218,11 @@ class LevelActionsScreen(Screen[LogResult | None]):
             id="level-levels",
         )
         yield Static(
+            Content.styled("Who responded (Level 2: at least one)", "bold"),
+            id="level-responders-title",
+        )
+        yield KeyedChoices(action_choices(responders=True), id="level-responders")
+        yield Static(
             Content.styled("Actions taken (press the key to tick)", "bold"),
             id="level-actions-title",
         )
@@ -230,6 +256,7 @@ class LevelActionsScreen(Screen[LogResult | None]):
         if draft.entry.title_ix:
             unavailable |= TITLE_IX_BARRED_ACTIONS
         self.query_one("#level-actions", KeyedChoices).show(draft.actions, sorted(unavailable))
+        self.query_one("#level-responders", KeyedChoices).show(draft.actions, sorted(unavailable))
         self.query_one("#level-notes", Static).update(self._notes_text())
         self.refresh_bindings()
 
@@ -368,7 +395,7 @@ class LevelActionsScreen(Screen[LogResult | None]):
             draft.actions.add(action)
         self._show()
 
-    @on(KeyedChoices.Clicked, "#level-actions")
+    @on(KeyedChoices.Clicked, "#level-actions, #level-responders")
     def _action_clicked(self, event: KeyedChoices.Clicked) -> None:
         if isinstance(event.value, Action):
             self.action_toggle_action(event.value.value)
@@ -458,15 +485,23 @@ class LevelActionsScreen(Screen[LogResult | None]):
         if not draft.allowed_levels:
             self.notify("These students cannot be logged together for this behavior.")
             return
+        missing = level_2_missing(draft)
+        if missing is not None:
+            self.notify(missing, title="Not saved yet", severity="warning", markup=False)
+            return
         for student in draft.needing_safeguards():
             safeguards = await self.app.push_screen_wait(SafeguardsScreen(student))
             if safeguards is None:
                 return
             draft.safeguards[student.sourced_id] = safeguards
         bypassing = draft.bypassing()
-        if bypassing and not draft.bypass_reason:
+        above = [student for student in draft.above_advised() if student not in bypassing]
+        if (bypassing or above) and not draft.bypass_reason:
             reason = await self.app.push_screen_wait(
-                BypassScreen([student_name(student) for student in bypassing])
+                BypassScreen(
+                    [student_name(student) for student in bypassing],
+                    above_advised=[student_name(student) for student in above],
+                )
             )
             if reason is None:
                 return
