@@ -363,10 +363,10 @@ def _numbered(app: App[object]) -> list[str]:
 async def test_the_numbers_stay_put_all_day_and_are_re_ranked_overnight(
     store: DeviceStore, wall: Wall, seen: Seen
 ) -> None:
+    wall.advance(-24 * 3600)
     for code in ("DEVICE", "DEVICE", "DIS-CLASS"):
-        store.log_incident(
-            IncidentDraft(student_id="s-sam", behavior_code=code, level=1, occurred_at=AN_HOUR_AGO)
-        )
+        store.log_incident(IncidentDraft(student_id="s-sam", behavior_code=code, level=1))
+    wall.advance(24 * 3600)
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m", "a", "enter")

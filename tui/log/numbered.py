@@ -3,15 +3,18 @@ teacher who learned "1 is disruption" in the morning still gets disruption in th
 
 First come the pinned behaviors: the teacher's own (pinned from the behavior screen) and then the
 district's (``pinned_behaviors`` in the district's config, brought by sync). Then this staff
-member's most used behaviors, ranked once at the day's first log and kept in the device's
-config until the next day, then common classroom behaviors. The same digits for every student:
+member's most used behaviors as they stood when the day began (re-ranked overnight), then
+common classroom behaviors. The same digits for every student:
 a behavior the grid does not offer a student's grade keeps its digit and says so.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, time
 from typing import TYPE_CHECKING
+
+from schema.rows import to_text
 
 if TYPE_CHECKING:
     from schema.store import DeviceStore
@@ -31,7 +34,6 @@ COMMON_CLASSROOM_BEHAVIORS = (
 """Used to fill the numbered list until the teacher's own history has nine behaviors."""
 TEACHER_PINS = "my_pinned_behaviors"
 DISTRICT_PINS = "pinned_behaviors"
-DAY_RANKING = "most_used_of_day"
 
 
 def _codes(text: str | None) -> list[str]:
@@ -58,26 +60,25 @@ def district_pins(store: DeviceStore) -> list[str]:
 
 
 def day_ranking(store: DeviceStore) -> list[str]:
-    """This staff member's most used behaviors as ranked at the day's first use (kept in the
-    device's config, so a restart the same day gives the same order)."""
-    day = store.local_today().isoformat()
-    staff_id = store.staff_id or ""
-    try:
-        saved = json.loads(store.meta(DAY_RANKING) or "{}")
-    except ValueError:
-        saved = {}
-    if (
-        isinstance(saved, dict)
-        and saved.get("day") == day
-        and saved.get("staff_id") == staff_id
-        and isinstance(saved.get("codes"), list)
-    ):
-        return [str(code) for code in saved["codes"]]
-    codes = store.top_behaviors(limit=TOP_COUNT)
-    store.set_config(
-        **{DAY_RANKING: json.dumps({"day": day, "staff_id": staff_id, "codes": codes})}
+    """This staff member's most used behaviors this school year, counted as they stood when
+    the day began: records created (or voided) today do not move them until tomorrow. A read
+    only, so the same order comes back after a restart."""
+    year = store.school_year()
+    year_start = datetime.combine(year.start, time.min, tzinfo=store.timezone)
+    day_start, _ = store.day_bounds(store.local_today())
+    rows = store.connection.execute(
+        "SELECT behavior_code, count(*) AS uses FROM incidents WHERE staff_id = ? "
+        "AND occurred_at >= ? AND created_at < ? AND (voided_at IS NULL OR voided_at >= ?) "
+        "GROUP BY behavior_code ORDER BY uses DESC, behavior_code LIMIT ?",
+        (
+            store.staff_id or "",
+            to_text(year_start),
+            to_text(day_start),
+            to_text(day_start),
+            TOP_COUNT,
+        ),
     )
-    return codes
+    return [str(row[0]) for row in rows]
 
 
 def numbered_codes(store: DeviceStore) -> list[str]:
