@@ -335,8 +335,10 @@ class GridRecord(SyncRecord):
 
 
 class ConfigRecord(SyncRecord):
-    """The district's settings that devices follow."""
+    """The district's settings that devices follow. Settings only the server uses (the
+    summaries' calendar and suppression) may travel in the same kind and are ignored."""
 
+    model_config = ConfigDict(extra="ignore", defer_build=True, validate_default=False)
     kind: ClassVar[str] = "config"
     required_on_create: ClassVar[frozenset[str]] = frozenset()
 
@@ -420,12 +422,18 @@ def check_fields(
     *,
     create: bool = False,
     behavior_codes: frozenset[str] | None = None,
+    ignore_unknown: bool = False,
 ) -> dict[str, JsonValue]:
     """The fields of one change of ``kind`` checked against its model, in their canonical wire
-    form. ``create`` also requires what a new record must carry. Raises ``ContractError``."""
+    form. ``create`` also requires what a new record must carry; ``ignore_unknown`` drops
+    fields the model does not name (a device reading a newer server) instead of refusing them.
+    Raises ``ContractError``."""
     model = PULL_KINDS.get(kind)
     if model is None:
         raise ContractError(f"unknown record kind {kind!r}")
+    if ignore_unknown:
+        names = set(field_names(model))
+        fields = {name: value for name, value in fields.items() if name in names}
     context = {"behavior_codes": behavior_codes} if behavior_codes is not None else None
     try:
         parsed = model.model_validate(dict(fields), context=context)

@@ -12,7 +12,8 @@ zone name), ``choice`` (one of a fixed vocabulary), ``actions`` (a list of actio
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 Shape = Literal[
     "id", "code", "text", "int", "float", "bool", "moment", "zone", "choice", "actions",
@@ -114,3 +115,34 @@ NOT_NULL: dict[str, frozenset[str]] = {
 """Fields that are never null (a device's column refuses NULL)."""
 
 SAFEGUARDS = ("school_work", "special_education_services", "peer_without_disability")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def row_to_wire(kind: str, row: Any) -> dict[str, Any]:
+    """A device row of ``kind`` as the wire fields that may travel (by each field's shape)."""
+    fields: dict[str, Any] = {}
+    for name, shape in SHAPES_BY_KIND[kind].items():
+        value = row[name]
+        if shape == "actions":
+            value = json.loads(value) if value else []
+        elif shape == "safeguards":
+            value = json.loads(value) if value else None
+        elif shape == "bool" and value is not None:
+            value = bool(value)
+        fields[name] = value
+    return fields
+
+
+def wire_to_column(kind: str, name: str, value: Any) -> Any:
+    """A wire value of one field as the device's column stores it."""
+    shape = SHAPES_BY_KIND[kind][name]
+    if shape == "actions":
+        return _json(value if value is not None else [])
+    if shape == "safeguards":
+        return None if value is None else _json(value)
+    if shape == "bool":
+        return None if value is None else int(bool(value))
+    return value

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schema.clock import HybridClock, Timestamp, WallClock, system_wall_ms
 from schema.db import connect, db_path, transaction
 from schema.errors import UserError
-from schema.fields import FIELDS_BY_KIND
+from schema.fields import row_to_wire
 from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
 from schema.ids import new_id
 from schema.models import (
@@ -312,22 +312,7 @@ def _referral_from_row(row: sqlite3.Row) -> OfficeReferral:
 
 def _row_wire(kind: str, row: sqlite3.Row) -> dict[str, Any]:
     """A stored row as the JSON fields that may travel for ``kind``."""
-    allowed = FIELDS_BY_KIND[kind]
-    fields: dict[str, Any] = {}
-    for name in row.keys():  # noqa: SIM118 - sqlite3.Row has no __iter__ over names
-        if name not in allowed:
-            continue
-        value = row[name]
-        if name in {"actions"}:
-            value = json.loads(value)
-        elif name == "iss_safeguards":
-            value = json.loads(value) if value else None
-        elif name in {"iss_recorded_as_removal", "progression_bypassed"}:
-            value = bool(value)
-        elif name == "returned_ready":
-            value = None if value is None else bool(value)
-        fields[name] = value
-    return fields
+    return row_to_wire(kind, row)
 
 
 def normalize_actions(

@@ -55,31 +55,13 @@ from schema.clock import (
     system_wall_ms,
 )
 from schema.db import connect, db_path, transaction
+from schema.errors import ClasslogError
+from schema.fields import row_to_wire, wire_to_column
 from schema.grid import GridEntry
 from schema.ids import new_id
-from schema.store import _row_wire
-from schema.wire import FIELDS_BY_KIND, MAX_CLOCK_AHEAD_MS, Change, OpResult, OpStatus, PushOp
+from schema.wire import MAX_CLOCK_AHEAD_MS, Change, OpResult, OpStatus, PushOp
 
 TABLE_BY_KIND = {"incident": "incidents", "tab": "tab_events", "follow_up": "follow_ups"}
-REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
-    "incident": frozenset(
-        {
-            "student_id",
-            "staff_id",
-            "device_id",
-            "behavior_code",
-            "level",
-            "occurred_at",
-            "tz",
-            "created_at",
-            "updated_at",
-        }
-    ),
-    "tab": frozenset({"student_id", "staff_id", "device_id", "kind", "started_by", "started_at"}),
-    "follow_up": frozenset({"incident_id", "kind", "created_at"}),
-}
-_JSON_COLUMNS = frozenset({"actions", "iss_safeguards"})
-_BOOL_COLUMNS = frozenset({"iss_recorded_as_removal", "progression_bypassed", "returned_ready"})
 _VOID_FIELDS = frozenset({"voided_at", "void_reason"})
 ROSTER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "student": ("students", ("given_name", "family_name", "grade", "iep", "school_id")),
@@ -119,17 +101,6 @@ def _now_text(wall: WallClock, offset_ms: int) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-def to_column(name: str, value: Any) -> Any:
-    """A wire value as the device column stores it."""
-    if name == "actions":
-        return _json(value if value is not None else [])
-    if name in _JSON_COLUMNS:
-        return None if value is None else _json(value)
-    if name in _BOOL_COLUMNS:
-        return None if value is None else int(bool(value))
-    return value
-
-
 def _stamp(text: str | None) -> Timestamp:
     if not text:
         return ZERO
@@ -137,6 +108,20 @@ def _stamp(text: str | None) -> Timestamp:
         return Timestamp.decode(text)
     except ClockError:
         return ZERO
+
+
+class UnappliableChangeError(ClasslogError):
+    """A pulled change this device cannot apply: the page is not applied and the cursor stays,
+    so the change is met again, never skipped, until the server or this device is fixed."""
+
+    def __init__(self, kind: str, entity_id: str, cause: BaseException) -> None:
+        reason = " ".join(str(cause).split()) or type(cause).__name__
+        super().__init__(
+            f"the server sent a change ({kind}) this device cannot apply ({entity_id}: {reason});"
+            " sync is stopped until it is fixed"
+        )
+        self.kind = kind
+        self.entity_id = entity_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,9 +530,9 @@ class SyncStore:
     # -- pull ---------------------------------------------------------------------------------
 
     def apply_pull_page(self, changes: Sequence[Change], cursor: int) -> PullOutcome:
-        """A page and its cursor in one transaction. A change that cannot be stored (a missing
-        required field, a constraint) is skipped on its own savepoint, never blocking the
-        cursor."""
+        """A page and its cursor in one transaction. A change this device cannot apply (fields
+        outside the record contract, a constraint) rolls the whole page back and raises
+        ``UnappliableChangeError``: the cursor stays put, so nothing is skipped for good."""
         outcome = PullOutcome()
         with transaction(self.connection):
             if cursor < self.pull_cursor():
@@ -556,8 +541,11 @@ class SyncStore:
             grid_changed = False
             highest = ZERO
             for change in changes:
-                self.connection.execute("SAVEPOINT change")
                 try:
+                    if change.op == "upsert" and change.kind not in TABLE_BY_KIND:
+                        from schema.contract import check_fields
+
+                        check_fields(change.kind, change.fields, ignore_unknown=True)
                     if change.kind in TABLE_BY_KIND:
                         highest = max(highest, self._apply_record(change, now, outcome))
                     elif change.kind in ROSTER_COLUMNS:
@@ -572,10 +560,8 @@ class SyncStore:
                     elif change.kind == "config":
                         self._apply_config(change)
                         outcome.applied += 1
-                except (sqlite3.IntegrityError, ValueError, TypeError, KeyError):
-                    self.connection.execute("ROLLBACK TO change")
-                    outcome.skipped += 1
-                self.connection.execute("RELEASE change")
+                except (sqlite3.IntegrityError, ValueError, TypeError, KeyError) as error:
+                    raise UnappliableChangeError(change.kind, change.id, error) from error
             if grid_changed:
                 self._set_meta("grid_version", new_id())
             if highest != ZERO:
@@ -594,19 +580,16 @@ class SyncStore:
                 self._delete_record(kind, change.id)
                 outcome.removed += 1
             return ZERO
-        fields = {name: value for name, value in change.fields.items() if name in _allowed(kind)}
+        from schema.contract import check_fields
+
+        fields = check_fields(kind, change.fields, create=row is None, ignore_unknown=True)
         clocks = {name: stamp for name, stamp in change.field_hlc.items() if name in fields}
         highest = max((_stamp(stamp) for stamp in clocks.values()), default=ZERO)
         if kind == "incident" and fields.get("level", 2) != 2:
-            outcome.skipped += 1
-            return ZERO
+            raise ValueError("a Level 1 record never comes from the server")
         if row is None:
-            missing = REQUIRED_COLUMNS[kind] - set(fields)
-            if missing:
-                outcome.skipped += 1
-                return ZERO
             record_hlc = highest.encode() if highest != ZERO else Timestamp(0, 0, "server").encode()
-            columns = {name: to_column(name, value) for name, value in fields.items()}
+            columns = {name: wire_to_column(kind, name, value) for name, value in fields.items()}
             columns.update(id=change.id, origin="remote", hlc=record_hlc, field_hlc=_json(clocks))
             names = ", ".join(columns)
             marks = ", ".join("?" for _ in columns)
@@ -624,7 +607,7 @@ class SyncStore:
             self.connection.execute(
                 f"UPDATE {table} SET {assignments}, field_hlc = ?, hlc = max(hlc, ?) WHERE id = ?",
                 (
-                    *(to_column(name, value) for name, value in taken.items()),
+                    *(wire_to_column(kind, name, value) for name, value in taken.items()),
                     _json(merged_clocks),
                     highest.encode(),
                     change.id,
@@ -661,7 +644,7 @@ class SyncStore:
         """Per-field last-writer-wins against unsent local writes (see the module docstring).
         Returns (local values that lost, incoming values that lost, incoming values taken, the
         merged field clocks)."""
-        local = _row_wire(kind, row)
+        local = row_to_wire(kind, row)
         merged: dict[str, str] = json.loads(row["field_hlc"] or "{}")
         pending = self._pending_field_clocks(kind, row["id"])
         lost_local: dict[str, Any] = {}
@@ -831,7 +814,3 @@ def _family(entity_id: str, fields: dict[str, Any]) -> str:
     """The record an op belongs with: a follow-up's or linked TAB's incident, else itself."""
     linked = fields.get("incident_id")
     return linked if isinstance(linked, str) else entity_id
-
-
-def _allowed(kind: str) -> frozenset[str]:
-    return FIELDS_BY_KIND[kind]

@@ -47,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from schema.sync_store import Batch, PullOutcome, SyncStore
+from schema.sync_store import Batch, PullOutcome, SyncStore, UnappliableChangeError
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
     MAX_OPS_PER_PUSH,
@@ -76,6 +76,13 @@ def crash_points() -> frozenset[str]:
     SIGKILL itself there: the same death as ``kill -9``, at a step a timer could never hit."""
     wanted = {part.strip() for part in os.environ.get(CRASH_ENV, "").split(",")}
     return frozenset(wanted & CRASH_POINTS)
+
+
+class PullStoppedError(SyncError):
+    """The server sent a change this device cannot apply: the pull stops at it (the cursor
+    stays) and the sync status says so, rather than skipping it and diverging for good."""
+
+    online = True
 
 
 class RetryPendingError(SyncError):
@@ -285,9 +292,12 @@ class SyncEngine:
                 reply, timed = fetched
             else:
                 reply, timed = await request
-            outcome: PullOutcome = await self.db(
-                self.store.apply_pull_page, reply.changes, reply.cursor
-            )
+            try:
+                outcome: PullOutcome = await self.db(
+                    self.store.apply_pull_page, reply.changes, reply.cursor
+                )
+            except UnappliableChangeError as error:
+                raise PullStoppedError(str(error)) from error
             await self._observe_time(timed)
             report.pages += 1
             report.applied += outcome.applied

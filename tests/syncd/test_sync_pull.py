@@ -8,11 +8,14 @@ import json
 import threading
 import time
 
+import pytest
 from synckit import STUDENT_IDS, Network
 
 from schema.models import IncidentDraft
 from schema.store import DeviceStore, IncidentChanges
+from schema.sync_store import UnappliableChangeError
 from schema.wire import Change
+from syncd.engine import PullStoppedError
 
 
 async def test_other_devices_level_2_records_arrive_as_remote(network: Network) -> None:
@@ -175,19 +178,55 @@ async def test_roster_grid_and_config_changes_are_applied(network: Network) -> N
     assert len(device.store.grid()) == 1
 
 
-def test_bad_change_is_skipped_and_cursor_still_moves(network: Network) -> None:
+def test_a_change_the_device_cannot_apply_stops_the_page_and_keeps_the_cursor(
+    network: Network,
+) -> None:
+    """A pulled change outside the record contract (a create without what a device needs, a
+    Level 1 record) is never skipped silently: the page is not applied, the cursor stays, and
+    the error names the change."""
     device = network.device("teacher")
-    bad = Change(cursor=1, kind="incident", id="x", op="upsert", fields={"note": "partial"})
+    good = Change(
+        cursor=1,
+        kind="student",
+        id="stu-new",
+        op="upsert",
+        fields={"given_name": "New", "family_name": "Student", "grade": "07", "iep": False},
+    )
+    bad = Change(cursor=2, kind="incident", id="x", op="upsert", fields={"note": "partial"})
     level_1 = Change(
-        cursor=2,
+        cursor=3,
         kind="incident",
         id="y",
         op="upsert",
         fields={"level": 1, "note": "never stored"},
     )
-    outcome = device.sync_store.apply_pull_page([bad, level_1], 2)
-    assert outcome.skipped == 2
-    assert device.sync_store.pull_cursor() == 2
+    for page in ([good, bad], [good, level_1]):
+        with pytest.raises(UnappliableChangeError) as stopped:
+            device.sync_store.apply_pull_page(page, 3)
+        assert page[1].id in str(stopped.value)
+        assert device.sync_store.pull_cursor() == 0
+        assert "stu-new" not in device.store.students()
+    held = device.sync_store.connection.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    assert held == 0
+
+
+async def test_the_daemon_reports_a_change_it_cannot_apply_and_does_not_move_on(
+    network: Network,
+) -> None:
+    from syncd_fakeserver import Held
+
+    device = network.device("teacher")
+    owner = "another-device"
+    stamp = "1795000000000-000000-" + owner
+    bad = Held("incident", "bad", owner, {"note": "only a note"}, {"note": stamp})
+    network.district.records["bad"] = bad
+    bad.cursor = network.district._bump()
+    with pytest.raises(PullStoppedError, match="cannot apply"):
+        await device.engine.pull()
+    assert device.sync_store.pull_cursor() == 0
+    del network.district.records["bad"]
+    await device.engine.pull()
+    assert device.sync_store.pull_cursor() == network.district.cursor
 
 
 async def test_tui_writes_while_daemon_applies_a_10000_row_pull(network: Network) -> None:
