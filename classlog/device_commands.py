@@ -566,34 +566,6 @@ def tab_stop_command(args: argparse.Namespace) -> int:
     return 0
 
 
-EXPORT_COLUMNS = (
-    "record_type",
-    "id",
-    "student_id",
-    "staff_id",
-    "behavior_code",
-    "level",
-    "actions",
-    "occurred_at",
-    "tz",
-    "location",
-    "motivation",
-    "others_involved",
-    "note",
-    "iss_days",
-    "iss_recorded_as_removal",
-    "progression_bypassed",
-    "kind",
-    "started_by",
-    "started_at",
-    "ended_at",
-    "returned_ready",
-    "reflection",
-    "voided_at",
-    "void_reason",
-)
-
-
 def export_command(args: argparse.Namespace) -> int:
     from schema.spreadsheet import spreadsheet_cell
 
@@ -608,10 +580,18 @@ def export_command(args: argparse.Namespace) -> int:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
+            from schema.fields import DEVICE_EXPORT_COLUMNS
+
             writer = csv.writer(out)
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(DEVICE_EXPORT_COLUMNS)
             for row in rows:
-                writer.writerow([spreadsheet_cell(row.get(column)) for column in EXPORT_COLUMNS])
+                flat = dict(row)
+                if isinstance(flat.get("iss_safeguards"), dict):
+                    held = flat["iss_safeguards"].items()
+                    flat["iss_safeguards"] = [name for name, given in held if given]
+                writer.writerow(
+                    [spreadsheet_cell(flat.get(column)) for column in DEVICE_EXPORT_COLUMNS]
+                )
     finally:
         if args.out:
             out.close()

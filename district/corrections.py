@@ -10,10 +10,9 @@ from pydantic import JsonValue
 from sqlalchemy.engine import Engine
 
 from district.clock import ServerClock
-from district.db import write_transaction
+from district.db import grid_behavior_codes, write_transaction
 from district.devices import get_device
 from district.plan_rules import PlanChecker, refusal_words
-from district.push import grid_behavior_codes
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, students_in_scope
 from schema.clock import Timestamp

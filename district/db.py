@@ -276,6 +276,17 @@ def store_grid(tx: WriteTx, grid_json: str) -> int:
     return int(primary_key[0])
 
 
+def grid_behavior_codes(connection: Connection) -> frozenset[str]:
+    """The behavior codes of the newest grid."""
+    table = tables.grid_versions
+    row = connection.execute(
+        sa.select(table.c.grid).order_by(table.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        return frozenset()
+    return frozenset(str(entry.get("code")) for entry in row[0].get("entries", []))
+
+
 def read_config(connection: Connection) -> dict[str, Any]:
     row = connection.execute(
         sa.select(tables.district_config.c.value).where(tables.district_config.c.key == "district")

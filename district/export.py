@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from district import tables
 from district.records import Record
 from schema import counting
+from schema.contract import IncidentRecord, field_names
 from schema.spreadsheet import spreadsheet_cell
 
 ExportFormat = Literal["jsonl", "csv", "edfi"]
@@ -47,30 +48,14 @@ EDFI_LOCATIONS = {
 """Our locations with an Ed-Fi IncidentLocationDescriptor of the same meaning; others are
 left out of the descriptor and named in the description."""
 
-CSV_COLUMNS = (
-    "id",
-    "school_id",
-    "student_id",
-    "staff_id",
-    "device_id",
-    "behavior_code",
-    "level",
-    "occurred_at",
-    "local_date",
-    "tz",
-    "location",
-    "motivation",
-    "others_involved",
-    "actions",
-    "iss",
-    "iss_days",
-    "removal",
-    "iss_recorded_as_removal",
-    "advised_level",
-    "progression_bypassed",
-    "bypass_reason",
-    "note",
-)
+NOT_EXPORTED = frozenset({"voided_at", "void_reason"})
+"""Fields of the incident contract an export leaves out: only live, non-voided records are
+exported. Every other field of ``IncidentRecord`` is a column."""
+EXPORTED_FIELDS = tuple(name for name in field_names(IncidentRecord) if name not in NOT_EXPORTED)
+DERIVED_COLUMNS = ("student_grade", "local_date", "iss", "removal")
+"""What the server adds to each exported incident: the grade when logged, the school-local
+date, and the counting rules' verdicts (``schema.counting``)."""
+CSV_COLUMNS = ("id", "school_id", *EXPORTED_FIELDS, *DERIVED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -168,32 +153,23 @@ def _follow_ups(connection: Connection, incident_ids: list[str]) -> dict[str, li
 
 def _json_object(incident: Incident) -> dict[str, Any]:
     fields = incident.fields
+    exported: dict[str, Any] = {name: fields.get(name) for name in EXPORTED_FIELDS}
+    exported.update(
+        level=2,
+        actions=incident.actions,
+        note=fields.get("note") or "",
+        iss_days=fields.get("iss_days") if incident.is_iss else None,
+        iss_recorded_as_removal=bool(fields.get("iss_recorded_as_removal")),
+        progression_bypassed=bool(fields.get("progression_bypassed")),
+    )
     return {
         "id": incident.record.id,
         "school_id": incident.record.school_id,
-        "student_id": incident.record.student_id,
-        "staff_id": fields.get("staff_id"),
-        "device_id": fields.get("device_id"),
-        "behavior_code": fields.get("behavior_code"),
-        "level": 2,
-        "occurred_at": fields.get("occurred_at"),
+        **exported,
+        "student_grade": incident.record.student_grade,
         "local_date": incident.local_moment.date().isoformat(),
-        "tz": fields.get("tz"),
-        "location": fields.get("location"),
-        "motivation": fields.get("motivation"),
-        "others_involved": fields.get("others_involved"),
-        "actions": incident.actions,
         "iss": incident.is_iss,
-        "iss_days": fields.get("iss_days") if incident.is_iss else None,
         "removal": incident.is_removal,
-        "iss_safeguards": fields.get("iss_safeguards"),
-        "iss_recorded_as_removal": bool(fields.get("iss_recorded_as_removal")),
-        "advised_level": fields.get("advised_level"),
-        "progression_bypassed": bool(fields.get("progression_bypassed")),
-        "bypass_reason": fields.get("bypass_reason"),
-        "note": fields.get("note") or "",
-        "created_at": fields.get("created_at"),
-        "updated_at": fields.get("updated_at"),
         "follow_ups": incident.follow_ups,
     }
 
@@ -331,6 +307,9 @@ def write_export(
         for incident in incidents:
             row = _json_object(incident)
             row["actions"] = ";".join(incident.actions)
+            safeguards = row.get("iss_safeguards")
+            if safeguards is not None:
+                row["iss_safeguards"] = [name for name, held in safeguards.items() if held]
             writer.writerow([spreadsheet_cell(row.get(column)) for column in CSV_COLUMNS])
     else:
         document = edfi_document(incidents, _behavior_names(connection))

@@ -22,6 +22,13 @@ from sqlalchemy.engine import Connection, Engine
 from district import records, tables
 from district.db import current_cursors, read_transaction
 from district.scope import Device, school_matches, student_visible, students_in_scope
+from schema.contract import (
+    EnrollmentRecord,
+    SectionRecord,
+    StaffRecord,
+    StudentRecord,
+    SyncRecord,
+)
 from schema.wire import Change, PullKind
 
 ENROLLMENT_ID_SEPARATOR = "|"
@@ -45,43 +52,34 @@ def enrollment_id(section_id: str, user_id: str) -> str:
     return f"{section_id}{ENROLLMENT_ID_SEPARATOR}{user_id}"
 
 
+def roster_fields(
+    model: type[SyncRecord], row: Any, columns: dict[str, str] | None = None
+) -> dict[str, JsonValue]:
+    """A roster row as its kind's fields in the record contract: every field the model names,
+    read from the column of the same name (or the one ``columns`` maps it to)."""
+    mapping = row._mapping
+    fields: dict[str, JsonValue] = {}
+    for name, info in model.model_fields.items():
+        value = mapping[(columns or {}).get(name, name)]
+        fields[name] = bool(value) if info.annotation is bool else value
+    return fields
+
+
 def student_fields(row: Any) -> dict[str, JsonValue]:
     """The minimum a device holds about a student (R8): never demographics."""
-    return {
-        "given_name": row.given_name,
-        "family_name": row.family_name,
-        "grade": row.grade,
-        "iep": bool(row.iep),
-        "school_id": row.school_id,
-    }
+    return roster_fields(StudentRecord, row)
 
 
 def _staff_fields(row: Any) -> dict[str, JsonValue]:
-    return {
-        "given_name": row.given_name,
-        "family_name": row.family_name,
-        "role": row.role,
-        "school_id": row.school_id,
-    }
+    return roster_fields(StaffRecord, row)
 
 
 def _section_fields(row: Any) -> dict[str, JsonValue]:
-    return {
-        "title": row.title,
-        "school_id": row.school_id,
-        "course_title": row.course_title,
-        "periods": row.periods,
-    }
+    return roster_fields(SectionRecord, row)
 
 
 def _enrollment_fields(row: Any) -> dict[str, JsonValue]:
-    return {
-        "section_id": row.section_id,
-        "user_id": row.user_id,
-        "role": row.role,
-        "primary": bool(row.is_primary),
-        "school_id": row.school_id,
-    }
+    return roster_fields(EnrollmentRecord, row, {"primary": "is_primary"})
 
 
 def _roster_change(

@@ -21,11 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import JsonValue
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from district import tables
 from district.clock import ServerClock
-from district.db import WriteTx, checkpoint_sqlite, write_transaction
+from district.db import WriteTx, checkpoint_sqlite, grid_behavior_codes, write_transaction
 from district.plan_rules import PlanChecker, refusal_words
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
@@ -357,17 +357,6 @@ class _Push:
 def missing_fields(kind: str, fields: dict[str, JsonValue]) -> list[str]:
     """What a new record of ``kind`` lacks of what every device needs to hold it."""
     return sorted(name for name in REQUIRED_ON_CREATE[kind] if fields.get(name) is None)
-
-
-def grid_behavior_codes(connection: Connection) -> frozenset[str]:
-    """The behavior codes of the newest grid."""
-    table = tables.grid_versions
-    row = connection.execute(
-        sa.select(table.c.grid).order_by(table.c.version.desc()).limit(1)
-    ).first()
-    if row is None:
-        return frozenset()
-    return frozenset(str(entry.get("code")) for entry in row[0].get("entries", []))
 
 
 def apply_push(

@@ -114,6 +114,10 @@ NOT_NULL: dict[str, frozenset[str]] = {
 }
 """Fields that are never null (a device's column refuses NULL)."""
 
+DEVICE_EXPORT_COLUMNS = ("record_type", "id", *dict.fromkeys([*INCIDENT_SHAPES, *TAB_SHAPES]))
+"""A teacher's own export of their records (``classlog export``): every field of an incident
+and of a Take a Break."""
+
 SAFEGUARDS = ("school_work", "special_education_services", "peer_without_disability")
 
 
