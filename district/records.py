@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -124,10 +125,15 @@ def _column_value(shape: str, value: Any) -> Any:
     return value
 
 
+@cache
+def _zone(name: str) -> tzinfo:
+    return ZoneInfo(name) if is_zone_name(name) else UTC
+
+
 def _local(moment: Any, zone_name: Any) -> datetime | None:
     if moment is None:
         return None
-    zone = ZoneInfo(str(zone_name)) if zone_name and is_zone_name(str(zone_name)) else UTC
+    zone = _zone(str(zone_name)) if zone_name else UTC
     return as_utc(datetime.fromisoformat(str(moment))).astimezone(zone)
 
 

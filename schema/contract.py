@@ -432,7 +432,7 @@ def check_fields(
     if model is None:
         raise ContractError(f"unknown record kind {kind!r}")
     if ignore_unknown:
-        names = set(field_names(model))
+        names = _attributes_by_wire_name(model)
         fields = {name: value for name, value in fields.items() if name in names}
     context = {"behavior_codes": behavior_codes} if behavior_codes is not None else None
     try:
@@ -449,8 +449,13 @@ def check_fields(
     return dumped
 
 
+@cache
+def _attributes_by_wire_name(model: type[SyncRecord]) -> dict[str, str]:
+    return {wire_name(model, attribute): attribute for attribute in model.model_fields}
+
+
 def _attributes(model: type[SyncRecord], fields: Mapping[str, JsonValue]) -> set[str]:
-    by_wire = {wire_name(model, attribute): attribute for attribute in model.model_fields}
+    by_wire = _attributes_by_wire_name(model)
     return {by_wire[name] for name in fields if name in by_wire}
 
 
