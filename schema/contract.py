@@ -36,7 +36,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from schema.errors import ClasslogError
+from schema.errors import UserError
 from schema.fields import REQUIRED_ON_CREATE, SAFEGUARDS, Shape
 from schema.models import Action, FollowUpKind, StartedBy, TabKind
 
@@ -57,7 +57,7 @@ class Stored:
     shape: Shape
 
 
-class ContractError(ClasslogError, ValueError):
+class ContractError(UserError, ValueError):
     """Fields that break the contract, described in one line."""
 
 

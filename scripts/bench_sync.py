@@ -8,8 +8,13 @@
 * Peak memory of the daemon process while draining (``VmHWM``, its peak resident set).
 * Online freshness: a record committed on the device until it is visible in the server's
   database, with the daemon running and idle (long-polling). Budget: p95 at most 1 s.
+* The peer: PouchDB 9 (pouchdb-node, LevelDB on disk) replicating the same backlog, one
+  document per queued op with the op's fields, to pouchdb-server 4 (LevelDB on disk) on
+  loopback, 500 documents a batch. Both are installed by this benchmark with npm into a scratch
+  folder (never by the product; skipped with a note when node or npm is missing). Budget: the
+  daemon's drain at least 5 x PouchDB's.
 
-Usage: python scripts/bench_sync.py [--quick] [--ops N] [--samples N]
+Usage: python scripts/bench_sync.py [--quick] [--ops N] [--samples N] [--no-peer]
 Loopback only; every process it starts is stopped before it exits.
 """
 
@@ -434,6 +439,100 @@ def _on_server(server: sqlite3.Connection, record_id: str) -> bool:
     return found is not None
 
 
+POUCHDB_PACKAGES = ("pouchdb-node@9", "pouchdb-server@4")
+POUCHDB_REPLICATE = """
+const fs = require("fs");
+const PouchDB = require("pouchdb-node");
+const [docsFile, localDir, remoteUrl] = process.argv.slice(2);
+(async () => {
+  const docs = fs.readFileSync(docsFile, "utf8").split("\\n").filter(Boolean).map(JSON.parse);
+  const local = new PouchDB(localDir);
+  for (let start = 0; start < docs.length; start += 1000) {
+    await local.bulkDocs(docs.slice(start, start + 1000));
+  }
+  const remote = new PouchDB(remoteUrl);
+  await remote.info();
+  const started = process.hrtime.bigint();
+  const result = await local.replicate.to(remote, { batch_size: 500 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const info = await remote.info();
+  console.log(JSON.stringify({ written: result.docs_written, held: info.doc_count, seconds }));
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+"""
+
+
+def measure_pouchdb(setup: Setup, home: Path) -> dict[str, float] | str:
+    """PouchDB replicating the backlog's documents to pouchdb-server; a reason when it cannot
+    run here."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return "node and npm are not installed here"
+    peer = setup.folder / "pouchdb"
+    peer.mkdir()
+    installed = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error",
+         "--prefix", str(peer), *POUCHDB_PACKAGES],
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    if installed.returncode != 0:
+        return "npm could not install " + " and ".join(POUCHDB_PACKAGES)
+    docs = peer / "docs.jsonl"
+    with sqlite3.connect(home / "device.db") as connection, docs.open("w") as out:
+        for entity_id, kind, fields in connection.execute(
+            "SELECT entity_id, kind, fields FROM outbox ORDER BY seq"
+        ):
+            out.write(json.dumps({"_id": entity_id, "kind": kind, **json.loads(fields)}) + "\n")
+    (peer / "replicate.js").write_text(POUCHDB_REPLICATE)
+    port = free_port()
+    data = peer / "server-data"
+    data.mkdir()
+    log = (peer / "server.log").open("ab")
+    server = subprocess.Popen(
+        [node, str(peer / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"),
+         "--port", str(port), "--host", "127.0.0.1", "--dir", str(data), "--no-stdout-logs"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=data,
+    )  # fmt: skip
+    log.close()
+    try:
+        import httpx
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        if not wait_until(up, 60):
+            return "pouchdb-server did not start"
+        replicated = subprocess.run(
+            [node, str(peer / "replicate.js"), str(docs), str(peer / "local"),
+             f"http://127.0.0.1:{port}/bench"],
+            capture_output=True, text=True, check=False, cwd=peer,
+            env={**os.environ, "NODE_PATH": str(peer / "node_modules")}, timeout=3600,
+        )  # fmt: skip
+        if replicated.returncode != 0:
+            return (
+                "PouchDB replication failed: "
+                + (replicated.stderr.strip().splitlines() or ["?"])[-1]
+            )
+        figures = json.loads(replicated.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait()
+    return {
+        "docs": float(figures["held"]),
+        "seconds": float(figures["seconds"]),
+        "rate": float(figures["written"]) / float(figures["seconds"]),
+    }
+
+
 def _verdict(within: bool) -> str:
     return "within budget" if within else "OVER BUDGET"
 
@@ -449,6 +548,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5,000 ops, 10 freshness samples")
     parser.add_argument("--ops", type=int, help="backlog size (default 50,000)")
     parser.add_argument("--samples", type=int, help="freshness samples (default 40)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the PouchDB comparison")
     args = parser.parse_args()
     ops_wanted = args.ops or (5_000 if args.quick else 50_000)
     samples = args.samples or (10 if args.quick else 40)
@@ -458,6 +558,7 @@ def main() -> int:
         setup.start_server()
         home, students = setup.device("backlog")
         ops = seed_backlog(home, students, ops_wanted)
+        peer = "not measured (--no-peer)" if args.no_peer else measure_pouchdb(setup, home)
         ceiling = measure_ceiling(setup, home, ops)
         plain = measure_plain_client(setup, home, ops)
         drain = measure_drain(setup, home, ops)
@@ -491,6 +592,19 @@ def main() -> int:
         f"| drain as a share of the ceiling | {share:.0%} | at least 60 %: "
         f"{_verdict(share >= 0.6)} |"
     )
+    if isinstance(peer, str):
+        print(f"| PouchDB 9 to pouchdb-server 4, same backlog | {peer} | |")
+    else:
+        times = drain["rate"] / peer["rate"]
+        print(
+            f"| PouchDB 9 (pouchdb-node) replicating {peer['docs']:,.0f} docs of the same shape"
+            f" to pouchdb-server 4, loopback | {peer['rate']:,.0f} docs/s ({peer['seconds']:.1f} s)"
+            " | |"
+        )
+        print(
+            f"| daemon drain against PouchDB | {times:.1f} x | at least 5 x: "
+            f"{_verdict(times >= 5)} |"
+        )
     print(f"| daemon peak memory while draining (VmHWM) | {drain['peak_kib'] / 1024:.1f} MiB | |")
     print(
         f"| online freshness, commit to visible on the server, p50 / p95 "
