@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS
 from serverkit import SCHOOL_1, world_roster
 
 from district import tables
@@ -26,6 +25,10 @@ from district.roster_import import import_roster
 from district.scope import Device
 
 _numbers = itertools.count(1)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 HLC = "0001788888888888:0000:dev-old"
 
