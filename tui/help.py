@@ -26,7 +26,7 @@ FLOWS = (
     "Records: ctrl+d today's log, ctrl+o the highlighted student's history, ctrl+f open "
     "follow-ups. Open a record to edit it, change its level, or void it with a reason.\n"
     "Sync: the bottom line says whether the daemon is online and what waits to sync; ctrl+s "
-    "syncs now, ctrl+l lists what the server refused (dead letters).\n"
+    "syncs now, ctrl+l lists what the district refused, and why.\n"
     "ctrl+p opens the command palette; ctrl+q quits. Saved means saved: a record is on disk "
     "before 'Saved' is shown."
 )

@@ -110,7 +110,7 @@ def test_sync_words_say_pending_age_last_success_errors_and_dead_letters() -> No
     assert words.startswith("Sync: offline · 3 waiting to sync (oldest 2 h)")
     assert "last synced 14:45 (20 min ago)" in words
     assert "last error 5 min ago: connect timeout [red]x[/red]␛[2J" in words
-    assert "2 refused by the server (dead letters: ctrl+l lists them)" in words
+    assert "2 refused by the district (ctrl+l lists them)" in words
 
 
 def test_sync_words_when_not_enrolled() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from textual.app import App
 from tuikit import Wall, seed_school
 
@@ -436,3 +437,24 @@ async def test_a_level_2_needs_who_responded_and_an_action(store: DeviceStore, s
         assert latest.behavior_code == "DIS-TRESPASS"
         assert latest.level == 2
         assert latest.actions == [Action.PROXIMITY, Action.ANOTHER_ADULT]
+
+
+async def test_the_details_form_marks_the_focused_field_without_colour(
+    store: DeviceStore, seen_lines: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", "1", "r", "d")
+        lines = seen_lines(app).splitlines()
+        marked = [line.strip() for line in lines if "█(not given)" in line]
+        assert len(marked) == 1
+        location = lines.index(next(line for line in lines if line.strip() == "Location"))
+        assert "█(not given)" in lines[location + 1]
+        await pilot.press("tab")
+        lines = seen_lines(app).splitlines()
+        motivation = lines.index(
+            next(line for line in lines if line.strip() == "Perceived motivation")
+        )
+        assert "█(not given)" in lines[motivation + 1]
+        assert "█" not in lines[location + 1]

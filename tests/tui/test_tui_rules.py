@@ -50,10 +50,11 @@ async def test_a_title_ix_behavior_offers_no_removal_and_no_iss(
         assert "not for a Title IX behavior" in text
         assert "[x] In-School Suspension" not in text
         assert "[x] Removal" not in text
-        await pilot.press("m", "enter")
+        await pilot.press("m", "r", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         [incident] = store.todays_incidents()
-        assert incident.actions == [Action.SUPPORT_STAFF]
+        assert incident.actions == [Action.REDIRECT, Action.MOBILE_RESPONSE]
 
 
 async def test_a_threat_shows_the_mandatory_reporting_notice_on_the_level_screen(
@@ -89,10 +90,11 @@ async def test_a_removal_carries_the_length_shown_on_screen(store: DeviceStore, 
         assert "Removal length: 30 minutes (u changes)." in seen(app)
         await pilot.press("u")
         assert "Removal length: 45 minutes (u changes)." in seen(app)
-        await pilot.press("enter")
+        await pilot.press("m", "enter", *"unsafe", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         [incident] = store.todays_incidents()
-        assert incident.actions == [Action.REMOVAL]
+        assert incident.actions == [Action.REMOVAL, Action.MOBILE_RESPONSE]
         assert incident.removal_minutes == 45
 
 

@@ -299,13 +299,13 @@ async def test_sync_now_and_dead_letters_are_in_help_and_the_palette(
         await pilot.press("f1")
         text = seen(app)
         assert "^s Sync now: Ask the sync daemon to sync" in text
-        assert "^l Refused: What the server refused for good (dead letters)" in text
+        assert "^l Refused: What the district refused for good, and why" in text
         await pilot.press("escape", "ctrl+p", *"sync now")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "Sync now" in seen(app)
         await pilot.press("escape")
-        await pilot.press("ctrl+p", *"dead letters")
+        await pilot.press("ctrl+p", *"refused by")
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("enter")
@@ -396,11 +396,11 @@ async def test_dead_letters_list_kind_student_reason_and_time_literally(
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 40), notifications=True) as pilot:
         await pilot.pause()
-        assert f"{count} refused by the server (dead letters: ctrl+l lists them)" in seen(app)
+        assert f"{count} refused by the district (ctrl+l lists them)" in seen(app)
         await pilot.press("ctrl+l")
         assert isinstance(app.screen, DeadLettersScreen)
         text = seen(app)
-        assert f"Refused by the server (dead letters): {count}" in text
+        assert f"Refused by the district: {count}" in text
         assert (
             "Intervention record — [@click=app.quit]x[/] · Mon Sep 14 10:05 "
             f"Refused: {MARKUP_REASON}" in text
@@ -423,7 +423,7 @@ async def test_the_dead_letters_screen_says_when_nothing_was_refused(
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("ctrl+l")
-        assert "Refused by the server (dead letters): 0 · nothing was refused" in seen(app)
+        assert "Refused by the district: 0 · nothing was refused" in seen(app)
 
 
 def test_dead_letters_are_read_with_the_student_of_each_record(

@@ -27,7 +27,7 @@ class FollowUpsScreen(Screen[None]):
     """The open follow-ups, oldest record first; Enter marks one done, o opens its record."""
 
     HELP = (
-        "The plan's minimum follow-ups (R6) that are still open: after support or redirection, "
+        "The plan's minimum follow-ups that are still open: after support or redirection, "
         "contact the family and give corrective feedback; after an ISS, contact the family, hear "
         "the student's version and make a repair-and-reflection plan. Enter marks the highlighted "
         "one done (with an optional note); o opens its record."

@@ -105,7 +105,7 @@ class HomeScreen(Screen[None]):
             "follow_ups",
             "Follow-ups",
             id="home.follow_ups",
-            tooltip="Open follow-ups (R6): family contact, feedback, due process, repair plan",
+            tooltip="Open follow-ups: family contact, feedback, due process, repair plan",
         ),
         Binding(
             "ctrl+o",
@@ -144,7 +144,7 @@ class HomeScreen(Screen[None]):
             "Refused",
             id="home.dead_letters",
             show=False,
-            tooltip="What the server refused for good (dead letters), and why",
+            tooltip="What the district refused for good, and why",
         ),
         Binding(
             "escape",
@@ -619,7 +619,7 @@ class HomeScreen(Screen[None]):
         )
         yield SystemCommand("End a Take a Break", "Stop a running break", self.action_stop_tab)
         yield SystemCommand("Today's log", "Open, edit or void today's records", self.action_today)
-        yield SystemCommand("Follow-ups", "Open follow-ups (R6)", self.action_follow_ups)
+        yield SystemCommand("Follow-ups", "Open follow-ups", self.action_follow_ups)
         yield SystemCommand(
             "Student history", "The highlighted student's school year", self.action_history
         )
@@ -628,7 +628,7 @@ class HomeScreen(Screen[None]):
             "Sync now", "Ask the sync daemon to sync with the server now", self.action_sync_now
         )
         yield SystemCommand(
-            "Refused by the server (dead letters)",
+            "Refused by the district",
             "What the server refused for good, and why",
             self.action_dead_letters,
         )

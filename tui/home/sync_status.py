@@ -89,9 +89,7 @@ def sync_words(
     if daemon is DaemonState.NOT_ENROLLED:
         return " \N{MIDDLE DOT} ".join(parts)
     if status.dead_letter_count:
-        parts.append(
-            f"{status.dead_letter_count} refused by the server (dead letters: ctrl+l lists them)"
-        )
+        parts.append(f"{status.dead_letter_count} refused by the district (ctrl+l lists them)")
     if status.last_error:
         error = one_line(status.last_error)
         if len(error) > ERROR_WIDTH:

@@ -36,7 +36,8 @@ class SafeguardsScreen(ModalScreen[IssSafeguards | None]):
 
     HELP = (
         "Tick each safeguard that is in place with its key, then Enter. Without all three the "
-        "record says 'removal from class' instead of ISS (the plan's rule R7)."
+        "record says 'removal from class' instead of ISS (the plan's rule for students with "
+        "disabilities)."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -78,7 +79,7 @@ class SafeguardsScreen(ModalScreen[IssSafeguards | None]):
                 markup=False,
             )
             yield Static(
-                "An ISS for a student with an IEP needs all three of these (R7). Without all "
+                "An ISS for a student with an IEP needs all three of these. Without all "
                 "three it will be recorded as a removal from class, not an ISS.",
                 markup=False,
             )

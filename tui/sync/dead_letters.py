@@ -51,7 +51,7 @@ class DeadLettersScreen(Screen[None]):
     """Every op the server refused, newest first."""
 
     HELP = (
-        "Changes the district server refused for good (dead letters). They are kept on this "
+        "Changes the district refused for good. They are kept on this "
         "device and never hold back the rest of the queue. Each shows what it was, the student "
         "if the record is still on this device, the server's reason, and when it was refused. "
         "Ask your district administrator about them."
@@ -73,9 +73,7 @@ class DeadLettersScreen(Screen[None]):
         store = self.classlog.store
         zone = store.timezone
         letters = store.dead_letters()
-        title = Content.assemble(
-            ("Refused by the server (dead letters): ", "bold"), str(len(letters))
-        )
+        title = Content.assemble(("Refused by the district: ", "bold"), str(len(letters)))
         if not letters:
             title += Content(" \N{MIDDLE DOT} nothing was refused")
         self.query_one("#dead-letters-title", Static).update(title)
