@@ -50,10 +50,11 @@ INCIDENT_FULL: dict[str, Any] = {
     "others_involved": "Substitute",
     "note": "migration: every field set",
     "iss_days": 0.5,
+    "removal_minutes": None,
     "iss_safeguards": {
         "school_work": True,
         "special_education_services": True,
-        "peer_without_disability": False,
+        "peer_without_disability": True,
     },
     "iss_recorded_as_removal": False,
     "advised_level": 1,
@@ -75,6 +76,7 @@ INCIDENT_PLAIN: dict[str, Any] = {
     "tz": "America/Chicago",
     "location": "Hallway",
     "note": "first",
+    "removal_minutes": 25,
     "created_at": "2026-09-15T14:01:00.000+00:00",
     "updated_at": "2026-09-15T14:01:00.000+00:00",
 }
@@ -103,7 +105,7 @@ async def populate(fleet: Fleet) -> None:
     """Real records through the push API, and one administrator's correction."""
     owner, helper = fleet.classroom_1a, fleet.mobile_1
     device = owner.device_id
-    statuses = await owner.statuses(
+    first = await owner.push(
         owner.op("incident", "mig-inc-full", _with_device(INCIDENT_FULL, device)),
         owner.op(
             "follow_up",
@@ -112,6 +114,7 @@ async def populate(fleet: Fleet) -> None:
                 "incident_id": "mig-inc-full",
                 "kind": "family_contact",
                 "created_at": "2026-09-14T15:31:00.000+00:00",
+                "due_at": "2026-09-15T23:00:00.000+00:00",
                 "done_at": None,
                 "done_by": None,
                 "note": "",
@@ -131,7 +134,8 @@ async def populate(fleet: Fleet) -> None:
             _with_device({**INCIDENT_PLAIN, "note": "MIGRATION-RETRACTED"}, device),
         ),
     )
-    assert statuses == ["applied"] * 6, statuses
+    statuses = [result["status"] for result in first["results"]]
+    assert statuses == ["applied"] * 6, first["results"]
     statuses = await owner.statuses(
         owner.op(
             "follow_up",
@@ -167,6 +171,7 @@ async def populate(fleet: Fleet) -> None:
                 "incident_id": "mig-inc-full",
                 "kind": "corrective_feedback",
                 "created_at": "2026-09-14T16:00:00.000+00:00",
+                "due_at": None,
                 "done_at": None,
                 "done_by": None,
                 "note": "from the mobile responder",
@@ -251,6 +256,7 @@ def expected(owner_device: str) -> dict[str, Any]:
         "incident_id": "mig-inc-full",
         "kind": "family_contact",
         "created_at": "2026-09-14T15:31:00.000+00:00",
+        "due_at": "2026-09-15T23:00:00.000+00:00",
         "done_at": "2026-09-15T08:00:00.000+00:00",
         "done_by": "t1",
         "note": "called home",
@@ -260,6 +266,7 @@ def expected(owner_device: str) -> dict[str, Any]:
         "incident_id": "mig-inc-full",
         "kind": "corrective_feedback",
         "created_at": "2026-09-14T16:00:00.000+00:00",
+        "due_at": None,
         "done_at": None,
         "done_by": None,
         "note": "from the mobile responder",
