@@ -143,6 +143,11 @@ def main() -> int:
     parser.add_argument("--sqlite", metavar="URL", help="an already generated SQLite district")
     parser.add_argument("--postgres", metavar="URL", help="an already generated PostgreSQL one")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--skip-sqlite",
+        action="store_true",
+        help="measure PostgreSQL only (still copied from SQLite)",
+    )
     args = parser.parse_args()
     incidents = args.incidents or (20_000 if args.quick else 1_000_000)
     runs = args.runs or (5 if args.quick else 20)
@@ -162,7 +167,8 @@ def main() -> int:
             sqlite_url = f"sqlite:///{Path(folder) / 'district.db'}"
             counts, seconds = _generate(sqlite_url, params)
             made.append(f"SQLite: {_describe(counts)} written in {seconds:.0f} s")
-        rows += [("SQLite", *result) for result in _measure(sqlite_url, runs)]
+        if not args.skip_sqlite:
+            rows += [("SQLite", *result) for result in _measure(sqlite_url, runs)]
         if not args.skip_postgres:
             cluster = None
             postgres_url = args.postgres
