@@ -37,7 +37,7 @@ from serverstate import read_state, record_detail  # noqa: E402
 
 DATA = Path(__file__).with_name("data")
 
-INCIDENT_FULL: dict[str, Any] = {
+INCIDENT_FULL_0002: dict[str, Any] = {
     "student_id": "st2",
     "staff_id": "t1",
     "behavior_code": "DIS-CLASS",
@@ -66,7 +66,7 @@ INCIDENT_FULL: dict[str, Any] = {
     "voided_at": None,
     "void_reason": None,
 }
-INCIDENT_PLAIN: dict[str, Any] = {
+INCIDENT_PLAIN_0002: dict[str, Any] = {
     "student_id": "st3",
     "staff_id": "t1",
     "behavior_code": "DIS-CLASS",
@@ -80,6 +80,18 @@ INCIDENT_PLAIN: dict[str, Any] = {
     "created_at": "2026-09-15T14:01:00.000+00:00",
     "updated_at": "2026-09-15T14:01:00.000+00:00",
 }
+INCIDENT_FULL: dict[str, Any] = {
+    **INCIDENT_FULL_0002,
+    "iss_safeguards": {
+        "school_work": True,
+        "special_education_services": True,
+        "peer_without_disability": True,
+    },
+}
+"""What a device sends today: an ISS for a student with an IEP carries all three safeguards
+(the server refuses one without them, R7). The 0002 dump was written before that check."""
+INCIDENT_PLAIN: dict[str, Any] = {**INCIDENT_PLAIN_0002, "removal_minutes": 25}
+"""Every removal has a length today (R7); the 0002 dump was written before that check."""
 TAB_FULL: dict[str, Any] = {
     "student_id": "st2",
     "staff_id": "t1",
@@ -232,19 +244,24 @@ def _all(fields: dict[str, Any]) -> list[str]:
     return sorted(fields)
 
 
-def expected(owner_device: str) -> dict[str, Any]:
+def expected(
+    owner_device: str,
+    full_incident: dict[str, Any] | None = None,
+    plain_incident: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The snapshot of a database ``populate`` filled, written out by hand; ``owner_device`` is
     the pushing device's id (kept in the incidents' and TAB's ``device_id``)."""
-    full = {**INCIDENT_FULL, "device_id": owner_device, "location": "Office"}
+    plain = INCIDENT_PLAIN if plain_incident is None else plain_incident
+    full = {**(full_incident or INCIDENT_FULL), "device_id": owner_device, "location": "Office"}
     edited = {
-        **INCIDENT_PLAIN,
+        **plain,
         "device_id": owner_device,
         "note": "second",
         "location": "Gym",
         "updated_at": "2026-09-15T14:05:00.000+00:00",
     }
     voided = {
-        **INCIDENT_PLAIN,
+        **plain,
         "device_id": owner_device,
         "student_id": "st4",
         "note": "to void",

@@ -140,6 +140,9 @@ class Device:
     transport: FaultTransport
 
     def log(self, level: int = 2, note: str = "", student: str = "stu-1", **extra: Any) -> str:
+        """Log a record; a repeat going up a level without an intervention (a bypass) carries
+        a reason, as the plan asks (R5)."""
+        extra.setdefault("bypass_reason", "logged by the test")
         draft = IncidentDraft(
             student_id=student, behavior_code=BEHAVIOR, level=level, note=note, **extra
         )
