@@ -89,11 +89,13 @@ async def test_typing_each_full_name_logs_for_exactly_that_student(
             name = student.display_name
             await type_text(pilot, name)
             student_list = app.screen.query_one(StudentList)
-            assert student_list.highlighted_student == student, name
+            highlighted = student_list.highlighted_student
+            assert highlighted is not None, name
+            assert highlighted.sourced_id == student.sourced_id, name
             assert f"Enter logs for: {name}" in seen(app)
             await pilot.press("enter")
             assert isinstance(app.screen, BehaviorPickerScreen)
-            assert app.screen.students == [student]
+            assert [s.sourced_id for s in app.screen.students] == [student.sourced_id]
             assert f"Log: which behavior? {name} (grade 07)" in seen(app)
             await pilot.press("1")
             assert f"Log: {name} (grade 07)" in seen(app)
