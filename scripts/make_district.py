@@ -318,8 +318,9 @@ class Made:
         }
         for name, shape in SHAPES_BY_KIND[self.kind].items():
             if shape == "safeguards":
+                given = fields.get(name) if live else None
                 for safeguard in SAFEGUARDS:
-                    row[f"{name}_{safeguard}"] = None
+                    row[f"{name}_{safeguard}"] = given.get(safeguard) if given else None
             elif name != "student_id" or self.kind == "follow_up":
                 value = fields.get(name) if live else None
                 row[name] = ",".join(value) if shape == "actions" and value is not None else value
@@ -337,7 +338,6 @@ class Made:
                     "iss_recorded_as_removal": fields.get("iss_recorded_as_removal")}  # fmt: skip
             row["is_iss"] = counting.is_iss("incident", wire) if live else None
             row["is_removal"] = counting.is_removal("incident", wire) if live else None
-            row["removal_minutes"] = None
         else:
             started, ended = fields.get("started_at"), fields.get("ended_at")
             row["minutes"] = (ended - started).total_seconds() / 60 if live and ended else None
@@ -386,11 +386,13 @@ class Maker:
         roll = rng.random()
         actions = ["redirect", "support_staff"]
         iss_days = None
+        removal_minutes: int | None = None
         if roll < 0.03:
             actions = ["support_staff", "iss"]
             iss_days = rng.choice((0.5, 1.0))
         elif roll < 0.15:
             actions = ["support_staff", "removal"]
+            removal_minutes = rng.choice((15, 20, 30, 45, 60))
         elif roll < 0.25:
             actions = ["reteach", "take_a_break", "support_staff"]
         logged = moment + timedelta(minutes=2)
@@ -411,9 +413,14 @@ class Maker:
             "iss_recorded_as_removal": "iss" in actions and student.iep and rng.random() < 0.3,
             "advised_level": 2,
             "progression_bypassed": rng.random() < 0.04,
+            "removal_minutes": removal_minutes,
             "created_at": logged,
             "updated_at": logged,
         }
+        if fields["progression_bypassed"]:
+            fields["bypass_reason"] = "the team agreed to answer at Level 2"
+        if "iss" in actions and student.iep and not fields["iss_recorded_as_removal"]:
+            fields["iss_safeguards"] = dict.fromkeys(SAFEGUARDS, True)
         if rng.random() < 0.015:
             fields["voided_at"] = moment + timedelta(hours=3)
             fields["void_reason"] = "logged for the wrong student"
