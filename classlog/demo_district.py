@@ -184,6 +184,7 @@ def make_history(
                     }
             elif roll < 0.20:
                 actions.append("removal")
+                fields["removal_minutes"] = rng.choice((15, 20, 30, 45))
             if rng.random() < 0.4:
                 actions.append("family_contact")
             fields["actions"] = actions
