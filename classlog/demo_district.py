@@ -24,6 +24,7 @@ from uuid6 import uuid7
 from classlog.demo import DEMO_SCHOOL
 from schema.clock import Timestamp
 from schema.errors import ClasslogError, UserError
+from schema.schoolyear import school_year_for
 
 TIME_ZONE = ZoneInfo("America/Chicago")
 LOCATIONS = (
@@ -286,7 +287,7 @@ def seed_history(
         students,
         teachers,
         device_id,
-        first=today - timedelta(days=days),
+        first=max(today - timedelta(days=days), school_year_for(today).start),
         last=today,
         per_day=per_day,
         seed=seed,
