@@ -6,9 +6,8 @@ import csv
 import io
 from collections.abc import Sequence
 
+from schema.spreadsheet import spreadsheet_cell
 from schema.summaries import Cell, Row, SummaryReport
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell_text(value: Cell) -> str:
@@ -19,21 +18,12 @@ def _cell_text(value: Cell) -> str:
     return str(value)
 
 
-def _spreadsheet_safe(value: Cell) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (names and notes come from people);
-    negative numbers stay numbers."""
-    text = _cell_text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return text
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def rows_csv(columns: Sequence[str], rows: Sequence[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_spreadsheet_safe(row.get(column)) for column in columns])
+        writer.writerow([spreadsheet_cell(row.get(column)) for column in columns])
     return buffer.getvalue()
 
 
