@@ -43,6 +43,7 @@ import contextlib
 import functools
 import os
 import signal
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -62,6 +63,9 @@ from schema.wire import (
 from syncd.client import RequestRejectedError, SyncClient, SyncError, Timed
 
 Result = TypeVar("Result")
+LOCKED_ATTEMPTS = 5
+"""How many times one store call is tried while the database stays locked (each try waits out
+the busy timeout first)."""
 
 PUSH_BYTES_BUDGET = int(MAX_PUSH_BYTES * 0.9)
 PIPELINE_DEPTH = 2
@@ -147,10 +151,21 @@ class SyncEngine:
 
     async def db(self, function: Callable[..., Result], *args: Any) -> Result:
         """Run one store call on the database thread. If the caller is cancelled, the call
-        still finishes (a transaction is never cut in half)."""
+        still finishes (a transaction is never cut in half).
+
+        The teacher's writes come first: when the TUI keeps the database busy past the busy
+        timeout, the call (whose transaction rolled back whole) is tried again after a pause
+        rather than failing the sync round."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, function, *args)
-        return await asyncio.shield(future)
+        for attempt in range(LOCKED_ATTEMPTS):
+            future = loop.run_in_executor(self._executor, function, *args)
+            try:
+                return await asyncio.shield(future)
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == LOCKED_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
