@@ -24,7 +24,7 @@ from uuid6 import uuid7
 from classlog.demo import DEMO_SCHOOL
 from schema.clock import Timestamp
 from schema.errors import ClasslogError, UserError
-from schema.schoolyear import school_year_for
+from schema.schoolyear import DEFAULT_START, school_year_for
 
 TIME_ZONE = ZoneInfo("America/Chicago")
 LOCATIONS = (
@@ -234,6 +234,17 @@ def make_history(
     return History(ops, incidents, tabs, follow_ups)
 
 
+def history_start(roster: Path, today: date, days: int) -> date:
+    """The first day of a ``days``-long history ending ``today``, never before the school year
+    holding ``today``. The year starts where the roster's schoolYear session says, as the
+    server's plan rules count it once the roster is imported (not the device default), so no
+    record lands in a year the district's grid does not hold."""
+    from schema.roster import read_roster
+
+    year_start = read_roster(roster).school_year_start(today) or DEFAULT_START
+    return max(today - timedelta(days=days), school_year_for(today, year_start).start)
+
+
 class SeedError(ClasslogError):
     """The server refused the demo history; the message says what."""
 
@@ -287,7 +298,7 @@ def seed_history(
         students,
         teachers,
         device_id,
-        first=max(today - timedelta(days=days), school_year_for(today).start),
+        first=history_start(roster, today, days),
         last=today,
         per_day=per_day,
         seed=seed,

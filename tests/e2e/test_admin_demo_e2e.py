@@ -19,11 +19,6 @@ def counted(database: Path) -> int:
     return int(row[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the demo history is refused by the server's grid-level rule "
-    "(a school year the grid does not hold)",
-)
 def test_the_admin_demo_opens_the_dashboard_on_a_district_with_history(
     tmux: Any, classlog_command: Any, tmp_path: Path
 ) -> None:
