@@ -3,6 +3,12 @@
 A throwaway home holds a demo school's roster, a local district server on SQLite with the same
 roster, this device enrolled, and the sync daemon running; the TUI opens on top. Everything stops,
 and the throwaway directory is removed, when the TUI exits.
+
+`classlog demo --mobile`, typed in a second terminal while a demo runs, opens a mobile response
+staff member's screen on that demo: it finds the running demo (a small file in the temporary
+directory names its server and district database), makes a mobile enrollment code for the demo
+school, enrolls a second throwaway home, pulls its roster, starts its daemon and opens the TUI;
+all of it is stopped and removed when that TUI exits.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from pathlib import Path
 from schema.errors import UserError
 
 DEMO_STAFF = "staff-teacher-1"
+MOBILE_STAFF = "staff-mobile-1"
+"""The demo school's mobile response aide (see classlog.demo_roster)."""
 DEMO_SCHOOL = "school-lincoln"
 PERIOD_SCHEDULE = {
     "1": "07:45-08:40",
@@ -121,8 +129,92 @@ def seed_history(home: Path) -> None:
         store.close()
 
 
-def run_demo(keep: Path | None = None, *, offline: bool = False, admin: bool = False) -> int:
+def running_demo_file() -> Path:
+    """Where a running online demo says where it is (one per user and temporary directory)."""
+    return Path(tempfile.gettempdir()) / f"classlog-demo-{os.getuid()}.json"
+
+
+def _announce(url: str, district_db: str) -> None:
+    running_demo_file().write_text(
+        json.dumps({"url": url, "district_db": district_db, "pid": os.getpid()}),
+        encoding="utf-8",
+    )
+
+
+def _withdraw() -> None:
+    """Remove the running-demo file, if it is still this process's."""
+    path = running_demo_file()
+    with suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads(path.read_text(encoding="utf-8"))["pid"] == os.getpid():
+            path.unlink()
+
+
+def _running_demo() -> tuple[str, str]:
+    """The running demo's server URL and district database, or one clear error."""
+    import httpx
+
+    missing = UserError(
+        "no demo is running: start `scripts/demo` in another terminal first, then run "
+        "`scripts/demo --mobile` here"
+    )
+    try:
+        found = json.loads(running_demo_file().read_text(encoding="utf-8"))
+        url, district_db, pid = str(found["url"]), str(found["district_db"]), int(found["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise missing from None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise missing from None
+    except PermissionError:
+        pass
+    try:
+        healthy = httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        healthy = False
+    if not healthy:
+        raise UserError(f"the running demo's server at {url} does not answer: restart the demo")
+    return url, district_db
+
+
+def run_mobile(keep: Path | None = None, staff: str | None = None) -> int:
+    """A mobile response staff member's screen on the running demo, until it is closed."""
+    url, district_db = _running_demo()
+    base = keep or Path(tempfile.mkdtemp(prefix="classlog-mobile-"))
+    base.mkdir(parents=True, exist_ok=True)
+    home = base / "device"
+    env = {**os.environ, "CLASSLOG_HOME": str(home)}
+    try:
+        if not (home / "device.db").exists():
+            code = _enroll_code(district_db, "mobile", staff or MOBILE_STAFF, env)
+            _run(_classlog("enroll", url, code, "--name", "demo mobile response"), env)
+            _run(_classlog("sync", "--once"), env)
+        with _background(_classlog("sync"), env, base / "sync.log"):
+            return _open_tui(home)
+    finally:
+        if keep is None:
+            _remove_unless_in_use(base, home)
+
+
+def _enroll_code(district_db: str, role: str, staff: str, env: dict[str, str]) -> str:
+    command = ["district", "enroll-code", "--school", DEMO_SCHOOL, "--role", role]
+    return _run(_classlog(*command, "--staff", staff, "--db", district_db), env).split()[-1]
+
+
+def run_demo(
+    keep: Path | None = None,
+    *,
+    offline: bool = False,
+    admin: bool = False,
+    mobile: bool = False,
+    staff: str | None = None,
+) -> int:
     from classlog.demo_roster import write_demo_roster
+
+    if mobile:
+        return run_mobile(keep, staff)
+    if staff is not None:
+        raise UserError("--staff goes with --mobile (the teacher's demo is Ms. Alvarez's laptop)")
 
     base = keep or Path(tempfile.mkdtemp(prefix="classlog-demo-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -178,21 +270,11 @@ def _run_online(base: Path, home: Path, roster: Path, env: dict[str, str], fresh
     server = _classlog("server", "--db", district_db, "--host", "127.0.0.1", "--port", str(port))
     with _background(server, env, base / "server.log") as server_process:
         _wait_for_health(url, server_process)
-        code = _run(
-            _classlog(
-                "district",
-                "enroll-code",
-                "--school",
-                DEMO_SCHOOL,
-                "--role",
-                "classroom",
-                "--staff",
-                DEMO_STAFF,
-                "--db",
-                district_db,
-            ),
-            env,
-        ).split()[-1]
+        code = _enroll_code(district_db, "classroom", DEMO_STAFF, env)
         _run(_classlog("enroll", url, code), env)
         with _background(_classlog("sync"), env, base / "sync.log"):
-            return _open_tui(home)
+            _announce(url, district_db)
+            try:
+                return _open_tui(home)
+            finally:
+                _withdraw()

@@ -75,6 +75,18 @@ def add_commands(commands: Any) -> None:
         action="store_true",
         help="the administrator's dashboard on a demo district with a few months of history",
     )
+    demo.add_argument(
+        "--mobile",
+        action="store_true",
+        help="in a second terminal while a demo runs: a mobile response staff member's screen "
+        "on that demo (calls from the teacher's screen ring here)",
+    )
+    demo.add_argument(
+        "--staff",
+        metavar="ID",
+        help="with --mobile: who the responder is (default: the demo school's mobile response "
+        "aide, staff-mobile-1)",
+    )
     demo.set_defaults(handler=run_demo)
 
     roster = commands.add_parser("roster", help="the device's roster")
@@ -266,7 +278,13 @@ def open_admin(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from classlog.demo import run_demo as demo
 
-    return demo(Path(args.keep) if args.keep else None, offline=args.offline, admin=args.admin)
+    return demo(
+        Path(args.keep) if args.keep else None,
+        offline=args.offline,
+        admin=args.admin,
+        mobile=args.mobile,
+        staff=args.staff,
+    )
 
 
 def roster_import_command(args: argparse.Namespace) -> int:

@@ -68,6 +68,17 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared on screen:\n{screen}")
 
+    def wait_for_any(self, texts: tuple[str, ...], timeout: float = 20.0) -> str:
+        """The screen once any of ``texts`` is on it."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if any(text in screen for text in texts):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"none of {texts!r} ever appeared on screen:\n{screen}")
+
     def kill(self) -> None:
         subprocess.run(
             ["tmux", "-S", str(self.socket), "kill-server"],

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from textual.app import App
+from tuikit import Wall, pull_others_level_2
 
 from schema.models import Action, FollowUpKind, IncidentDraft
 from schema.store import DeviceStore
@@ -202,3 +204,31 @@ async def test_a_students_history_shows_this_school_year(store: DeviceStore, see
         assert "Mon Sep 14 09:30" in text
         await pilot.press("down", "enter")
         assert "Record: Maya Lopez Level 1 DEVICE" in seen(app)
+
+
+async def test_another_staff_members_record_shows_its_author_and_offers_no_edit_keys(
+    store: DeviceStore, tmp_path: Path, wall: Wall, seen: Seen
+) -> None:
+    record_id = pull_others_level_2(store, tmp_path / "teacher-device", wall)
+    store.set_config(staff_id="staff-whitfield")
+    own_id = _level_2(store)
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(RecordScreen(record_id))
+        await pilot.pause()
+        text = seen(app)
+        assert "Logged by: Marisol Alvarez" in text
+        offered = {binding.binding.id for binding in app.active_bindings.values()}
+        assert not offered & {"record.edit", "record.void", "record.level"}
+        assert "Edit" not in text
+        assert "Void" not in text
+        await pilot.press("e", "v")
+        assert isinstance(app.screen, RecordScreen)
+
+        app.pop_screen()
+        app.push_screen(RecordScreen(own_id))
+        await pilot.pause()
+        text = seen(app)
+        assert "Logged by" not in text
+        offered = {binding.binding.id for binding in app.active_bindings.values()}
+        assert {"record.edit", "record.void", "record.level"} <= offered

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from rich.console import Console
 from textual import events
@@ -13,8 +14,11 @@ from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
-from schema.models import Section, Staff, Student
+from schema.fields import row_to_wire
+from schema.models import Action, IncidentDraft, Section, Staff, Student
 from schema.store import DeviceStore
+from schema.sync_store import SyncStore
+from schema.wire import Change
 
 NOW = datetime(2026, 9, 14, 15, 5, tzinfo=UTC)
 WALL_MS = int(NOW.timestamp() * 1000)
@@ -131,3 +135,41 @@ async def type_text(pilot: Pilot[object], text: str) -> None:
         assert app._driver is not None
         app._driver.send_message(event)
         await pilot.pause()
+
+
+def pull_others_level_2(store: DeviceStore, teacher_home: Path, wall: Callable[[], int]) -> str:
+    """Ms. Alvarez logs a Level 2 for Sam on her own device (``teacher_home``), and ``store``
+    applies it as the daemon applies a pull page from the server. Returns the record's id."""
+    teacher = DeviceStore.open(teacher_home, wall=wall)
+    try:
+        seed_school(teacher)
+        teacher.set_config(staff_id=TEACHER, timezone="America/Chicago")
+        incident = teacher.log_incident(
+            IncidentDraft(
+                student_id="s-sam",
+                behavior_code="PHYS-CONTACT",
+                level=2,
+                actions=[Action.SUPPORT_STAFF],
+            )
+        )
+        row = teacher.connection.execute(
+            "SELECT * FROM incidents WHERE id = ?", (incident.id,)
+        ).fetchone()
+        fields = row_to_wire("incident", row)
+    finally:
+        teacher.close()
+    stamp = f"{wall():016d}:0000:server"
+    SyncStore(store.connection, wall=wall).apply_pull_page(
+        [
+            Change(
+                cursor=1,
+                kind="incident",
+                id=incident.id,
+                op="upsert",
+                fields=fields,
+                field_hlc=dict.fromkeys(fields, stamp),
+            )
+        ],
+        1,
+    )
+    return incident.id

@@ -20,6 +20,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from schema.grid import GridEntry
+from schema.models import Action
 from schema.progression import Advice
 from schema.rows import StudentRow
 from schema.store import OfficeManagedError, StoreError
@@ -105,8 +106,18 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         ),
     ]
 
-    def __init__(self, students: list[StudentRow]) -> None:
+    def __init__(
+        self,
+        students: list[StudentRow],
+        *,
+        level: int | None = None,
+        actions: frozenset[Action] = frozenset(),
+    ) -> None:
+        """``level`` and ``actions`` pre-fill the next step when the behavior allows them (a
+        mobile responder logging the Level 2 response to a call: level 2, mobile response)."""
         super().__init__()
+        self.preset_level = level
+        self.preset_actions = actions
         self.students = students
         self.entries: list[GridEntry] = []
         self.top: list[tuple[str, GridEntry | None]] = []
@@ -315,6 +326,10 @@ class BehaviorPickerScreen(Screen[LogResult | None]):
         from tui.log.level import LevelActionsScreen
 
         draft = LogDraft.start(self.students, entry, advice)
+        if self.preset_level is not None and self.preset_level in draft.allowed_levels:
+            draft.level = self.preset_level
+            if draft.every_level_2:
+                draft.actions |= self.preset_actions
         self.app.push_screen(LevelActionsScreen(draft), self._finished)
 
     def _finished(self, result: LogResult | None) -> None:

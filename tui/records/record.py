@@ -86,7 +86,9 @@ def level_change_words(target: int, place: RecordPlace, dropped: list[Action]) -
 
 
 class RecordScreen(Screen[None]):
-    """Shows one record; e edits, l changes its level, v voids it, Enter marks a follow-up done."""
+    """Shows one record; e edits, l changes its level, v voids it, Enter marks a follow-up done.
+    Another device's record (another staff member's) is shown with its author, and those keys are
+    not offered: only the device that logged a record changes it."""
 
     HELP = (
         "e edits the record (every change is kept in the audit trail). l switches it between "
@@ -147,10 +149,9 @@ class RecordScreen(Screen[None]):
             incident = self.incident
             if incident is None:
                 return False
-            if (
-                incident.voided_at is not None
-                or incident.device_id != self.classlog.store.device_id
-            ):
+            if incident.device_id != self.classlog.store.device_id:
+                return False
+            if incident.voided_at is not None:
                 return None
         return True
 
@@ -182,6 +183,9 @@ class RecordScreen(Screen[None]):
         except StoreError:
             lines.append(Content(f"Behavior: {one_line(incident.behavior_code)}"))
         lines.append(Content(f"When: {day_and_clock(incident.occurred_at, zone)} ({zone})"))
+        if incident.staff_id != store.staff_id:
+            author = self._staff_name(incident.staff_id) or "unknown"
+            lines.append(Content.assemble("Logged by: ", literal(author)))
         lines.append(Content(f"Actions: {action_words(incident.actions)}"))
         if incident.iss_days is not None and not incident.iss_recorded_as_removal:
             length = "full day" if incident.iss_days >= 1 else "half day"
