@@ -148,6 +148,8 @@ class _Push:
         refusal = op.refusal()
         if refusal is not None:
             raise Rejection(refusal)
+        if op.kind == "support_request":
+            raise Rejection("this server does not take support requests yet", retry=True)
         record = self.records.get(op.id)
         if record is not None:
             if record.kind != op.kind:

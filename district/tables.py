@@ -12,7 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from schema.contract import FollowUpRecord, IncidentRecord, SyncRecord, TabRecord, field_shapes
+from schema.contract import (
+    FollowUpRecord,
+    IncidentRecord,
+    SupportRequestRecord,
+    SyncRecord,
+    TabRecord,
+    field_shapes,
+)
 from schema.fields import SAFEGUARDS, Shape
 
 metadata = sa.MetaData(
@@ -149,6 +156,7 @@ _COLUMN_TYPES: dict[Shape, sa.types.TypeEngine[Any]] = {
     "zone": sa.String(64),
     "choice": sa.String(32),
     "actions": sa.Text(),
+    "ids": Json,
 }
 
 
@@ -303,6 +311,25 @@ RECORD_TABLES: dict[str, sa.Table] = {
     "tab": tab_events,
     "follow_up": follow_ups,
 }
+
+support_requests = sa.Table(
+    "support_requests",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _owner(),
+    *content_columns(SupportRequestRecord),
+    sa.Column("field_hlc", Json, nullable=True),
+    sa.Column("cursor", sa.BigInteger, nullable=False, index=True),
+    sa.Column("stored_at", Moment, nullable=False),
+    sa.Column("changed_at", Moment, nullable=False),
+    sa.Index(None, "school_id", "cursor"),
+    sa.Index(None, "state", "created_at"),
+)
+"""Support requests (R9) in typed columns, scoped by school (not by student: a request may
+name none). The server decides their state: first accept wins, stale ones expire."""
+
+CONTRACT_TABLES: dict[str, sa.Table] = {**RECORD_TABLES, "support_request": support_requests}
+"""Every synced kind's typed table (``RECORD_TABLES`` holds the kinds scoped by student)."""
 
 superseded_values = sa.Table(
     "superseded_values",

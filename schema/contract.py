@@ -48,6 +48,9 @@ MAX_NOTE_CHARS = 4000
 MAX_SHORT_TEXT_CHARS = 500
 MAX_ID_CHARS = 255
 MAX_LEVEL = 5
+MAX_REQUEST_NOTE_CHARS = 140
+"""A support request's note: one short line."""
+MAX_REQUEST_STUDENTS = 40
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,41 @@ class Safeguards(BaseModel):
 
 
 SafeguardsField = Annotated[Safeguards, Stored("safeguards")]
+
+Urgency = Literal["now", "soon"]
+RequestState = Literal["open", "accepted", "resolved", "cancelled", "expired"]
+Outcome = Literal["none", "logged", "tab-out"]
+URGENCIES: tuple[Urgency, ...] = ("now", "soon")
+REQUEST_STATES: tuple[RequestState, ...] = ("open", "accepted", "resolved", "cancelled", "expired")
+OUTCOMES: tuple[Outcome, ...] = ("none", "logged", "tab-out")
+
+
+def _one_line(value: str) -> str:
+    if any(character < " " or character == "\x7f" for character in value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _unique_ids(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+RequestNote = Annotated[
+    str,
+    Strict(),
+    StringConstraints(max_length=MAX_REQUEST_NOTE_CHARS),
+    AfterValidator(_one_line),
+    Stored("text"),
+]
+StudentIds = Annotated[
+    list[Identifier],
+    Field(max_length=MAX_REQUEST_STUDENTS),
+    AfterValidator(_unique_ids),
+    Stored("ids"),
+]
+UrgencyField = Annotated[Urgency, Stored("choice")]
+RequestStateField = Annotated[RequestState, Stored("choice")]
+OutcomeField = Annotated[Outcome, Stored("choice")]
 TabKindField = Annotated[TabKind, Stored("choice")]
 StartedByField = Annotated[StartedBy, Stored("choice")]
 FollowUpKindField = Annotated[FollowUpKind, Stored("choice")]
@@ -280,6 +318,34 @@ class FollowUpRecord(SyncRecord):
     voided_at: Moment | None = None
 
 
+class SupportRequestRecord(SyncRecord):
+    """A teacher's call for mobile response staff (R9). It names who called, from where, for
+    whom and how urgently, and its state; it never holds a behavior, a level or a note of any
+    record (R1)."""
+
+    kind: ClassVar[str] = "support_request"
+    required_on_create: ClassVar[frozenset[str]] = REQUIRED_ON_CREATE["support_request"]
+
+    school_id: Identifier = _unset
+    requested_by: Identifier = _unset
+    requested_by_name: ShortText = _unset
+    device_id: Identifier = _unset
+    room: ShortText | None = None
+    section_id: Identifier | None = None
+    student_ids: StudentIds = _unset
+    urgency: UrgencyField = _unset
+    note: RequestNote = _unset
+    state: RequestStateField = _unset
+    accepted_by: Identifier | None = None
+    accepted_by_name: ShortText | None = None
+    accepted_at: Moment | None = None
+    resolved_at: Moment | None = None
+    outcome: OutcomeField | None = None
+    incident_id: Identifier | None = None
+    created_at: Moment = _unset
+    updated_at: Moment = _unset
+
+
 class StudentRecord(SyncRecord):
     """The minimum a device holds about a student (R8): never demographics."""
 
@@ -350,6 +416,7 @@ SYNC_KINDS: dict[str, type[SyncRecord]] = {
     "incident": IncidentRecord,
     "tab": TabRecord,
     "follow_up": FollowUpRecord,
+    "support_request": SupportRequestRecord,
 }
 """The kinds a device pushes."""
 PULL_KINDS: dict[str, type[SyncRecord]] = {
@@ -472,4 +539,4 @@ def safeguards_value(columns: Mapping[str, bool | None]) -> dict[str, bool] | No
     return {name: bool(columns.get(name)) for name in SAFEGUARDS}
 
 
-KindName = Literal["incident", "tab", "follow_up"]
+KindName = Literal["incident", "tab", "follow_up", "support_request"]

@@ -215,6 +215,61 @@ MIGRATIONS: tuple[str, ...] = (
     ) STRICT;
     CREATE INDEX office_referrals_student ON office_referrals (student_id, occurred_at);
     """,
+    # 4: support requests (R9); the outbox may carry every kind that syncs
+    """
+    CREATE TABLE support_requests (
+        id TEXT PRIMARY KEY,
+        school_id TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_by_name TEXT NOT NULL DEFAULT '',
+        device_id TEXT NOT NULL,
+        room TEXT,
+        section_id TEXT,
+        student_ids TEXT NOT NULL DEFAULT '[]',
+        urgency TEXT NOT NULL CHECK (urgency IN ('now', 'soon')),
+        note TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL
+            CHECK (state IN ('open', 'accepted', 'resolved', 'cancelled', 'expired')),
+        accepted_by TEXT,
+        accepted_by_name TEXT,
+        accepted_at TEXT,
+        resolved_at TEXT,
+        outcome TEXT CHECK (outcome IN ('none', 'logged', 'tab-out')),
+        incident_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        accept_pending INTEGER NOT NULL DEFAULT 0,
+        lost_to TEXT,
+        origin TEXT NOT NULL DEFAULT 'local',
+        hlc TEXT NOT NULL,
+        field_hlc TEXT NOT NULL DEFAULT '{}'
+    ) STRICT;
+    CREATE INDEX support_requests_state ON support_requests (state, created_at);
+    CREATE TABLE outbox_next (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN (
+            'incident', 'tab', 'follow_up', 'support_request', 'intervention', 'office_referral'
+        )),
+        entity_id TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('upsert', 'retract')),
+        fields TEXT NOT NULL DEFAULT '{}',
+        hlc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT
+    ) STRICT;
+    INSERT INTO outbox_next (seq, op_id, kind, entity_id, op, fields, hlc, created_at,
+        attempts, last_attempt_at)
+        SELECT seq, op_id, kind, entity_id, op, fields, hlc, created_at, attempts,
+        last_attempt_at FROM outbox;
+    DELETE FROM sqlite_sequence WHERE name = 'outbox_next';
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'outbox_next', seq FROM sqlite_sequence WHERE name = 'outbox';
+    DROP TABLE outbox;
+    ALTER TABLE outbox_next RENAME TO outbox;
+    CREATE INDEX outbox_entity ON outbox (entity_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

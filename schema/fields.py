@@ -7,7 +7,7 @@ rows at start-up for free. ``tests/schema/test_contract.py`` keeps the two equal
 Shapes: ``id`` (an identifier), ``code`` (a behavior code), ``text`` (free text), ``int``,
 ``float``, ``bool``, ``moment`` (an aware time, sent as UTC ISO 8601), ``zone`` (an IANA time
 zone name), ``choice`` (one of a fixed vocabulary), ``actions`` (a list of action names) and
-``safeguards`` (the three ISS safeguards of R7).
+``safeguards`` (the three ISS safeguards of R7) and ``ids`` (a list of identifiers).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 Shape = Literal[
     "id", "code", "text", "int", "float", "bool", "moment", "zone", "choice", "actions",
-    "safeguards",
+    "safeguards", "ids",
 ]  # fmt: skip
 
 INCIDENT_SHAPES: dict[str, Shape] = {
@@ -72,15 +72,37 @@ FOLLOW_UP_SHAPES: dict[str, Shape] = {
     "note": "text",
     "voided_at": "moment",
 }
+SUPPORT_REQUEST_SHAPES: dict[str, Shape] = {
+    "school_id": "id",
+    "requested_by": "id",
+    "requested_by_name": "text",
+    "device_id": "id",
+    "room": "text",
+    "section_id": "id",
+    "student_ids": "ids",
+    "urgency": "choice",
+    "note": "text",
+    "state": "choice",
+    "accepted_by": "id",
+    "accepted_by_name": "text",
+    "accepted_at": "moment",
+    "resolved_at": "moment",
+    "outcome": "choice",
+    "incident_id": "id",
+    "created_at": "moment",
+    "updated_at": "moment",
+}
 SHAPES_BY_KIND: dict[str, dict[str, Shape]] = {
     "incident": INCIDENT_SHAPES,
     "tab": TAB_SHAPES,
     "follow_up": FOLLOW_UP_SHAPES,
+    "support_request": SUPPORT_REQUEST_SHAPES,
 }
 
 INCIDENT_FIELDS = frozenset(INCIDENT_SHAPES)
 TAB_FIELDS = frozenset(TAB_SHAPES)
 FOLLOW_UP_FIELDS = frozenset(FOLLOW_UP_SHAPES)
+SUPPORT_REQUEST_FIELDS = frozenset(SUPPORT_REQUEST_SHAPES)
 FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     kind: frozenset(shapes) for kind, shapes in SHAPES_BY_KIND.items()
 }
@@ -103,6 +125,17 @@ REQUIRED_ON_CREATE: dict[str, frozenset[str]] = {
         {"student_id", "staff_id", "device_id", "kind", "started_by", "started_at", "tz"}
     ),
     "follow_up": frozenset({"incident_id", "kind", "created_at"}),
+    "support_request": frozenset(
+        {
+            "school_id",
+            "requested_by",
+            "device_id",
+            "urgency",
+            "state",
+            "created_at",
+            "updated_at",
+        }
+    ),
 }
 """What a record must carry when an upsert creates it: what a device needs to hold it."""
 
@@ -111,6 +144,8 @@ NOT_NULL: dict[str, frozenset[str]] = {
     | {"actions", "note", "iss_recorded_as_removal", "progression_bypassed"},
     "tab": REQUIRED_ON_CREATE["tab"] | {"note"},
     "follow_up": REQUIRED_ON_CREATE["follow_up"] | {"note"},
+    "support_request": REQUIRED_ON_CREATE["support_request"]
+    | {"requested_by_name", "student_ids", "note"},
 }
 """Fields that are never null (a device's column refuses NULL)."""
 
@@ -130,7 +165,7 @@ def row_to_wire(kind: str, row: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, shape in SHAPES_BY_KIND[kind].items():
         value = row[name]
-        if shape == "actions":
+        if shape in ("actions", "ids"):
             value = json.loads(value) if value else []
         elif shape == "safeguards":
             value = json.loads(value) if value else None
@@ -143,7 +178,7 @@ def row_to_wire(kind: str, row: Any) -> dict[str, Any]:
 def wire_to_column(kind: str, name: str, value: Any) -> Any:
     """A wire value of one field as the device's column stores it."""
     shape = SHAPES_BY_KIND[kind][name]
-    if shape == "actions":
+    if shape in ("actions", "ids"):
         return _json(value if value is not None else [])
     if shape == "safeguards":
         return None if value is None else _json(value)

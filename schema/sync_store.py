@@ -386,6 +386,10 @@ class SyncStore:
             (op_id, kind, entity_id, op, reason[:500], at),
         )
         self.connection.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+        if kind == "support_request":
+            self.connection.execute(
+                "UPDATE support_requests SET accept_pending = 0 WHERE id = ?", (entity_id,)
+            )
 
     def dead_letter_op(self, op_id: str, reason: str) -> None:
         """Move one queued op to the dead letters (the server refused it as a request)."""
@@ -422,6 +426,8 @@ class SyncStore:
                 if result.status in (OpStatus.APPLIED, OpStatus.DUPLICATE, OpStatus.SUPERSEDED):
                     done.append((op.op_id,))
                     accepted = max(accepted, op.timestamp)
+                    if op.kind == "support_request":
+                        self._settle_support_request(op, result.status)
                 elif result.retry:
                     outcome.retry += 1
                     if result.reason and result.reason not in outcome.retry_reasons:
@@ -506,7 +512,7 @@ class SyncStore:
                 "UPDATE outbox SET hlc = ? WHERE seq = ?",
                 [(clock.tick().encode(), row["seq"]) for row in bad_ops],
             )
-            for table in TABLE_BY_KIND.values():
+            for table in (*TABLE_BY_KIND.values(), "support_requests"):
                 for row in self.connection.execute(
                     f"SELECT id, hlc, field_hlc FROM {table} WHERE hlc >= ? OR field_hlc LIKE "
                     "'%\"%'",
@@ -548,6 +554,8 @@ class SyncStore:
                         check_fields(change.kind, change.fields, ignore_unknown=True)
                     if change.kind in TABLE_BY_KIND:
                         highest = max(highest, self._apply_record(change, now, outcome))
+                    elif change.kind == "support_request":
+                        highest = max(highest, self._apply_support_request(change, outcome))
                     elif change.kind in ROSTER_COLUMNS:
                         self._apply_roster(change)
                         outcome.applied += 1
@@ -633,6 +641,108 @@ class SyncStore:
         outcome.lost_incoming += len(lost_incoming)
         outcome.applied += 1
         return highest
+
+    def _apply_support_request(self, change: Change, outcome: PullOutcome) -> Timestamp:
+        """The server decides a support request's state (who accepted it first, whether it
+        expired), so what a pull brings is taken whole, except the fields of a change this
+        device made and has not yet sent (a cancel or a resolve: the server answers it soon,
+        and a refusal brings the request back in a later pull). An accept changes nothing
+        here until the server answers; the pull that shows the answer ends ``accept_pending``
+        and, when someone else was first, names them in ``lost_to``."""
+        row = self.connection.execute(
+            "SELECT * FROM support_requests WHERE id = ?", (change.id,)
+        ).fetchone()
+        if change.op == "remove":
+            unsent = self._pending_support_fields(change.id, mine_only=False)
+            if row is not None and not (row["device_id"] == self.device_id and unsent):
+                self.connection.execute("DELETE FROM support_requests WHERE id = ?", (change.id,))
+                outcome.removed += 1
+            return ZERO
+        from schema.contract import check_fields
+
+        fields = check_fields(
+            "support_request", change.fields, create=row is None, ignore_unknown=True
+        )
+        clocks = {name: stamp for name, stamp in change.field_hlc.items() if name in fields}
+        highest = max((_stamp(stamp) for stamp in clocks.values()), default=ZERO)
+        if row is None:
+            record_hlc = highest.encode() if highest != ZERO else Timestamp(0, 0, "server").encode()
+            columns = {
+                name: wire_to_column("support_request", name, value)
+                for name, value in fields.items()
+            }
+            columns.update(id=change.id, origin="remote", hlc=record_hlc, field_hlc=_json(clocks))
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            self.connection.execute(
+                f"INSERT INTO support_requests ({names}) VALUES ({marks})",
+                tuple(columns.values()),
+            )
+            outcome.applied += 1
+            return highest
+        protected = self._pending_support_fields(change.id, mine_only=True)
+        local = row_to_wire("support_request", row)
+        taken = {
+            name: value
+            for name, value in fields.items()
+            if name not in protected and local.get(name) != value
+        }
+        merged: dict[str, str] = json.loads(row["field_hlc"] or "{}")
+        merged.update({name: stamp for name, stamp in clocks.items() if name not in protected})
+        values = {
+            name: wire_to_column("support_request", name, value) for name, value in taken.items()
+        }
+        state = fields.get("state", row["state"]) if "state" not in protected else row["state"]
+        if row["accept_pending"] and state != "open":
+            accepted_by = taken.get("accepted_by", row["accepted_by"])
+            values["accept_pending"] = 0
+            values["lost_to"] = None
+            if state in ("accepted", "resolved") and accepted_by != self.meta("staff_id"):
+                values["lost_to"] = (
+                    taken.get("accepted_by_name", row["accepted_by_name"]) or accepted_by
+                )
+        assignments = "".join(f"{name} = ?, " for name in values)
+        self.connection.execute(
+            f"UPDATE support_requests SET {assignments}field_hlc = ?, hlc = max(hlc, ?) "
+            "WHERE id = ?",
+            (*values.values(), _json(merged), highest.encode(), change.id),
+        )
+        outcome.applied += 1
+        return highest
+
+    def _pending_support_fields(self, request_id: str, *, mine_only: bool) -> set[str]:
+        """The fields of this device's unsent changes to a support request. With
+        ``mine_only``, an accept's fields are left out: an accept is a question to the server,
+        not a value this device holds."""
+        names: set[str] = set()
+        for pending in self.connection.execute(
+            "SELECT fields FROM outbox WHERE entity_id = ? AND kind = 'support_request' "
+            "AND op = 'upsert'",
+            (request_id,),
+        ):
+            values = json.loads(pending["fields"])
+            if mine_only and values.get("state") == "accepted":
+                continue
+            names.update(values)
+        return names
+
+    def _settle_support_request(self, op: PushOp, status: OpStatus) -> None:
+        """The server's answer to one of this device's support request changes. Applied: an
+        accept took the request (the server committed it first). Superseded: the server sends
+        the request as it stands with the next pull, which settles ``accept_pending`` and
+        ``lost_to``. (A refusal for good is a dead letter: see ``_dead_letter``.)"""
+        accept = op.fields.get("state") == "accepted"
+        if status is OpStatus.APPLIED and accept:
+            values = {
+                name: wire_to_column("support_request", name, value)
+                for name, value in op.fields.items()
+            }
+            values.update(accept_pending=0, lost_to=None)
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            self.connection.execute(
+                f"UPDATE support_requests SET {assignments} WHERE id = ? AND state = 'open'",
+                (*values.values(), op.id),
+            )
 
     def _merge(
         self,

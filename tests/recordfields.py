@@ -67,6 +67,35 @@ FOLLOW_UP = frozenset(
         "voided_at",
     }
 )
-BY_KIND: dict[str, frozenset[str]] = {"incident": INCIDENT, "tab": TAB, "follow_up": FOLLOW_UP}
+SUPPORT_REQUEST = frozenset(
+    {
+        "school_id",
+        "requested_by",
+        "requested_by_name",
+        "device_id",
+        "room",
+        "section_id",
+        "student_ids",
+        "urgency",
+        "note",
+        "state",
+        "accepted_by",
+        "accepted_by_name",
+        "accepted_at",
+        "resolved_at",
+        "outcome",
+        "incident_id",
+        "created_at",
+        "updated_at",
+    }
+)
+"""A support request (DESIGN R9): who called, from where, for whom, how urgently, and its
+state; never a behavior or a level."""
+BY_KIND: dict[str, frozenset[str]] = {
+    "incident": INCIDENT,
+    "tab": TAB,
+    "follow_up": FOLLOW_UP,
+    "support_request": SUPPORT_REQUEST,
+}
 NEVER_SYNCED = ("id", "origin", "hlc", "field_hlc")
 """Device bookkeeping that no wire op may carry as a field."""

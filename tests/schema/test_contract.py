@@ -6,6 +6,7 @@ these tests fails; and a typed server row and the record model round-trip (Hypot
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -33,13 +34,18 @@ from schema.contract import (
     nullable_fields,
 )
 from schema.db import connect
+from schema.support import SupportRequest
 from schema.sync_store import ROSTER_COLUMNS, TABLE_BY_KIND
 
-DEVICE_MODELS: dict[str, type[models.Record]] = {
-    "incident": models.Incident,
-    "tab": models.TabEvent,
-    "follow_up": models.FollowUp,
+DEVICE_FIELDS: dict[str, set[str]] = {
+    "incident": set(models.Incident.model_fields),
+    "tab": set(models.TabEvent.model_fields),
+    "follow_up": set(models.FollowUp.model_fields),
+    "support_request": {item.name for item in dataclasses.fields(SupportRequest)},
 }
+DEVICE_TABLES = {**TABLE_BY_KIND, "support_request": "support_requests"}
+STUDENT_SCOPED = sorted(tables.RECORD_TABLES)
+"""The kinds the server keeps as ``Record`` rows (a support request is scoped by school)."""
 
 
 @pytest.mark.parametrize("kind", sorted(SYNC_KINDS))
@@ -63,7 +69,7 @@ def test_the_device_holds_every_field_and_refuses_null_only_where_the_model_does
 ) -> None:
     connection = connect(tmp_path / "device.db")
     try:
-        info = connection.execute(f"PRAGMA table_info({TABLE_BY_KIND[kind]})").fetchall()
+        info = connection.execute(f"PRAGMA table_info({DEVICE_TABLES[kind]})").fetchall()
     finally:
         connection.close()
     columns = {row[1]: row for row in info}
@@ -73,12 +79,12 @@ def test_the_device_holds_every_field_and_refuses_null_only_where_the_model_does
     assert not_null <= fields.NOT_NULL[kind]
     without_default = {name for name in not_null if columns[name][4] is None}
     assert without_default <= fields.REQUIRED_ON_CREATE[kind]
-    assert names <= set(DEVICE_MODELS[kind].model_fields)
+    assert names <= DEVICE_FIELDS[kind]
 
 
 @pytest.mark.parametrize("kind", sorted(SYNC_KINDS))
 def test_the_server_table_has_a_column_for_every_field(kind: str) -> None:
-    table = tables.RECORD_TABLES[kind]
+    table = tables.CONTRACT_TABLES[kind]
     expected = {column.name for column in tables.content_columns(SYNC_KINDS[kind])}
     assert expected <= set(table.c.keys())
     for name, shape in field_shapes(SYNC_KINDS[kind]).items():
@@ -176,6 +182,10 @@ identifiers = st.text(
 texts = st.text(
     st.characters(min_codepoint=1, max_codepoint=0x2FFF, exclude_categories=("Cs",)), max_size=60
 )
+one_line_texts = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cs", "Cc")),
+    max_size=140,
+)
 moments = st.datetimes(
     min_value=datetime(2000, 1, 2),  # noqa: DTZ001 - hypothesis bounds are naive
     max_value=datetime(2099, 12, 30),  # noqa: DTZ001
@@ -193,11 +203,15 @@ SHAPE_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "zone": zones,
     "actions": st.lists(st.sampled_from([action.value for action in models.Action]), unique=True),
     "safeguards": st.fixed_dictionaries({name: st.booleans() for name in fields.SAFEGUARDS}),
+    "ids": st.lists(identifiers, unique=True, max_size=5),
 }
 CHOICES = {
     ("tab", "kind"): [kind.value for kind in models.TabKind],
     ("tab", "started_by"): [who.value for who in models.StartedBy],
     ("follow_up", "kind"): [kind.value for kind in models.FollowUpKind],
+    ("support_request", "urgency"): list(contract.URGENCIES),
+    ("support_request", "state"): list(contract.REQUEST_STATES),
+    ("support_request", "outcome"): list(contract.OUTCOMES),
 }
 
 
@@ -212,6 +226,8 @@ def records(draw: st.DrawFn, kind: str) -> dict[str, Any]:
         )
         if kind == "incident" and name == "level":
             strategy = st.just(2)
+        if kind == "support_request" and name == "note":
+            strategy = one_line_texts
         if name in nullable:
             strategy = st.none() | strategy
         if name in model.required_on_create or draw(st.booleans()):
@@ -238,7 +254,7 @@ def typed_engine() -> sa.Engine:
     return engine
 
 
-@pytest.mark.parametrize("kind", sorted(SYNC_KINDS))
+@pytest.mark.parametrize("kind", STUDENT_SCOPED)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_typed_row_and_the_record_model_round_trip(

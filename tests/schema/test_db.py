@@ -188,10 +188,26 @@ def _insert_version_3_data(connection: sqlite3.Connection) -> None:
     )
 
 
+def _insert_version_4_data(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        "INSERT INTO support_requests (id, school_id, requested_by, device_id, urgency, state,"
+        " created_at, updated_at, hlc) VALUES ('req-1', 'sch-1', ?, 'old-device', 'now',"
+        " 'open', '2026-10-14T15:00:00.000+00:00', '2026-10-14T15:00:00.000+00:00', ?)",
+        (TEACHER_ID, OLD_HLC),
+    )
+    connection.execute(
+        "INSERT INTO outbox (op_id, kind, entity_id, op, fields, hlc, created_at) VALUES"
+        " ('op-2', 'support_request', 'req-1', 'upsert', '{}', ?,"
+        " '2026-10-14T15:00:00.000+00:00')",
+        (OLD_HLC,),
+    )
+
+
 DATA_BY_VERSION: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _insert_version_1_data,
     2: _insert_version_2_data,
     3: _insert_version_3_data,
+    4: _insert_version_4_data,
 }
 
 
@@ -221,6 +237,12 @@ def _check_data_of_version(connection: sqlite3.Connection, version: int) -> None
         assert connection.execute("SELECT removal_minutes FROM incidents").fetchone()[0] == 25
         assert connection.execute("SELECT kind FROM interventions").fetchone()[0] == "reteaching"
         assert connection.execute("SELECT id FROM office_referrals").fetchone()[0] == "ref-1"
+    if version >= 4:
+        assert connection.execute("SELECT state FROM support_requests").fetchone()[0] == "open"
+        assert [tuple(row) for row in connection.execute("SELECT seq, op_id FROM outbox")] == [
+            (1, "op-1"),
+            (2, "op-2"),
+        ]
 
 
 @pytest.mark.parametrize("start_version", range(SCHEMA_VERSION))
@@ -387,3 +409,28 @@ def test_a_full_disk_surfaces_as_disk_full_and_leaves_nothing_behind(
     assert connection.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
     with transaction(connection):
         connection.execute("INSERT INTO meta (key, value) VALUES ('small', 'fits')")
+
+
+def test_rebuilding_the_outbox_for_support_requests_never_reuses_a_sequence_number(
+    opened: Callable[..., sqlite3.Connection],
+) -> None:
+    """Migration 4 rebuilds the outbox (its kind check now admits every synced kind); ops
+    already sent and acknowledged must not see their seq handed out again."""
+    connection = opened(migrate=False)
+    apply_migrations(connection, target=3)
+    with transaction(connection):
+        for number in range(3):
+            connection.execute(
+                "INSERT INTO outbox (op_id, kind, entity_id, op, fields, hlc, created_at) "
+                "VALUES (?, 'incident', 'e', 'retract', '{}', ?, 't')",
+                (f"op-{number}", OLD_HLC),
+            )
+        connection.execute("DELETE FROM outbox")
+    apply_migrations(connection)
+    with transaction(connection):
+        connection.execute(
+            "INSERT INTO outbox (op_id, kind, entity_id, op, fields, hlc, created_at) "
+            "VALUES ('op-next', 'support_request', 'r', 'upsert', '{}', ?, 't')",
+            (OLD_HLC,),
+        )
+    assert connection.execute("SELECT seq FROM outbox").fetchone()[0] == 4

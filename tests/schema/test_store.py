@@ -268,6 +268,8 @@ def test_a_full_disk_refuses_the_save_with_a_disk_full_error_and_keeps_the_store
     store: DeviceStore, roster: Any
 ) -> None:
     before = snapshot(store)
+    store.connection.execute("VACUUM")
+    assert store.connection.execute("PRAGMA freelist_count").fetchone()[0] == 0
     page_count = store.connection.execute("PRAGMA page_count").fetchone()[0]
     store.connection.execute(f"PRAGMA max_page_count = {page_count}")
     with pytest.raises(sqlite3.OperationalError, match="full"):
