@@ -23,7 +23,7 @@ __all__ = ["build_parser", "main", "tui_only_arguments"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from classlog import device_commands
+    from classlog import device_commands, request_commands
     from district import commands as district_commands
     from syncd import commands as sync_commands
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_home_option(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     device_commands.add_commands(commands)
+    request_commands.add_commands(commands)
     sync_commands.add_commands(commands)
     district_commands.add_commands(commands)
     parser.set_defaults(handler=device_commands.open_tui)

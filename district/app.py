@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Match
 from district.clock import ServerClock
 from district.db import create_engine, migrate
 from district.deps import known_query_only
+from district.listen import start_listener
 from district.middleware import BodyLimitMiddleware
 from district.notify import ChangeNotifier
 from district.ratelimit import RateLimiter
@@ -105,8 +106,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        listener = start_listener(engine, district.notifier)
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="classlog district server",

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from pydantic import JsonValue
 from sqlalchemy.engine import Connection, Engine
 
-from district import records, tables
-from district.db import current_cursors, read_transaction
+from district import records, support, tables
+from district.db import current_cursors, read_transaction, utc_now
 from district.scope import Device, school_matches, student_visible, students_in_scope
 from schema.contract import (
     EnrollmentRecord,
@@ -125,7 +125,7 @@ class _Pager:
         return school_matches(self.device, enrollments.c.school_id)
 
     def page(self) -> Page:
-        found = list(self._records())
+        found = [*self._records(), *self._support_requests()]
         if self.roster_changed:
             found += [
                 *self._students(),
@@ -170,6 +170,13 @@ class _Pager:
             for row in self._rows(table, where):
                 record = records.Record.from_row(kind, row._mapping)
                 yield _Position(record.cursor, _fixed([record.change()]))
+
+    def _support_requests(self) -> Iterable[_Position]:
+        rows = support.pull_rows(
+            self.connection, self.device, self.after, self.top, self.limit, utc_now()
+        )
+        for row in rows:
+            yield _Position(row.cursor, _fixed([row.change()]))
 
     def _students(self) -> Iterable[_Position]:
         table = tables.students

@@ -29,6 +29,7 @@ from district.db import WriteTx, checkpoint_sqlite, grid_behavior_codes, write_t
 from district.plan_rules import PlanChecker, refusal_words
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
+from district.support import SupportOps, SupportRejection
 from schema.contract import ContractError, check_fields
 from schema.errors import ClasslogError
 from schema.fields import REQUIRED_ON_CREATE
@@ -79,6 +80,7 @@ class _Push:
         self.retracted = False
         self.records = RecordSet(tx, now)
         self.plan = PlanChecker(tx.connection)
+        self.support = SupportOps(self)
         self.codes: frozenset[str] | None = None
         self.applied_rows: list[dict[str, Any]] = []
         self.seen = self._applied_op_ids([op.op_id for op in ops])
@@ -149,7 +151,10 @@ class _Push:
         if refusal is not None:
             raise Rejection(refusal)
         if op.kind == "support_request":
-            raise Rejection("this server does not take support requests yet", retry=True)
+            try:
+                return self.support.apply(op)
+            except SupportRejection as rejection:
+                raise Rejection(rejection.reason, rejection.retry) from None
         record = self.records.get(op.id)
         if record is not None:
             if record.kind != op.kind:

@@ -38,6 +38,9 @@ class Settings(BaseModel):
     long_poll_db_interval_seconds: float = Field(default=1.0, gt=0)
     """How often a long-polling pull re-reads the database for other processes' writes; writes
     in the same process wake it at once."""
+    support_request_expiry_minutes: float | None = Field(default=None, gt=0)
+    """How long a support request nobody took stays open before it expires; unset, the
+    district config's ``support_request_expiry_minutes`` (default 30) decides."""
     server_node: str = Field(default="server", min_length=1, max_length=64)
     """The node id in the server's hybrid logical clock."""
     migrate_on_start: bool = True

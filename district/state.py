@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -10,6 +10,7 @@ from district.clock import ServerClock
 from district.notify import ChangeNotifier
 from district.ratelimit import RateLimiter
 from district.settings import Settings
+from district.support import ExpirySweeper
 
 
 @dataclass
@@ -19,3 +20,4 @@ class District:
     clock: ServerClock
     notifier: ChangeNotifier
     limiter: RateLimiter
+    support_sweeper: ExpirySweeper = field(default_factory=ExpirySweeper)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("device", "server", "sync", "dashboard", "summaries")
+PARTS = ("device", "server", "sync", "dashboard", "summaries", "support")
 HEADER = "# Benchmarks\n\nFigures measured by `scripts/bench` against DESIGN section 9's budgets.\n"
 SECTION = re.compile(r"^<!-- bench:(\w+) -->\n(.*?)^<!-- /bench:\1 -->\n", re.M | re.S)
 

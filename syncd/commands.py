@@ -237,3 +237,54 @@ async def _once(engine: SyncEngine) -> int:
     if pending > len(oldest):
         print(f"  ... and {pending - len(oldest)} more")
     return 1
+
+
+def sync_round(home: Path) -> str | None:
+    """One push and pull right now, for a command that wants the server's answer (a support
+    request sent or accepted from the command line) on a device whose daemon is not running.
+    Returns None when the round completed, else one line saying why it did not (the daemon
+    holds the device, the device is not enrolled, the server could not be reached)."""
+    import asyncio
+
+    from schema.errors import UserError, one_line
+    from syncd.lock import AlreadyRunningError, DaemonLock
+
+    lock = DaemonLock(home)
+    try:
+        lock.acquire()
+    except AlreadyRunningError:
+        return "the sync daemon is running"
+    try:
+        try:
+            engine = _open_engine(home, fresh_connections=False)
+        except UserError as error:
+            return one_line(error)
+        try:
+            return asyncio.run(_quiet_round(engine))
+        finally:
+            engine.close()
+            engine.store.close()
+    finally:
+        lock.release()
+
+
+async def _quiet_round(engine: SyncEngine) -> str | None:
+    import functools
+    import sqlite3
+
+    from syncd.client import SyncError
+
+    store = engine.store
+    try:
+        await engine.db(store.record_attempt)
+        await engine.push()
+        await engine.pull()
+    except SyncError as error:
+        await engine.db(functools.partial(store.record_error, online=error.online), error.message)
+        return error.message
+    except sqlite3.OperationalError as error:
+        return f"local database error: {error}"
+    finally:
+        await engine.client.aclose()
+    await engine.db(store.record_success)
+    return None

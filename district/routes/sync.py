@@ -15,6 +15,8 @@ from district.deps import DeviceDep, DistrictDep, bearer, still_authorized
 from district.pull import read_page
 from district.push import apply_push
 from district.routes import ERROR_RESPONSES
+from district.state import District
+from district.support import expire_stale
 from schema.wire import (
     MAX_PULL_LIMIT,
     MAX_PULL_WAIT_SECONDS,
@@ -93,6 +95,7 @@ async def pull(
     waited = False
     while True:
         changed = district.notifier.current()
+        await _expire_stale_requests(district)
         page = await run_in_threadpool(read_page, district.engine, device, cursor, limit)
         remaining = deadline - time.monotonic()
         if waited:
@@ -108,3 +111,17 @@ async def pull(
         cursor = page.cursor
         await district.notifier.wait(changed, min(interval, remaining))
         waited = True
+
+
+async def _expire_stale_requests(district: District) -> None:
+    """Close support requests nobody took in time (at most every few seconds per process)."""
+    if not district.support_sweeper.due():
+        return
+    closed = await run_in_threadpool(
+        expire_stale,
+        district.engine,
+        district.clock,
+        override_minutes=district.settings.support_request_expiry_minutes,
+    )
+    if closed:
+        district.notifier.notify()

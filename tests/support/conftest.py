@@ -6,14 +6,24 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "syncd"))
 
 from supportkit import ManualWall, open_device
 
 from schema.store import DeviceStore
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo roster in a district database and in a device home, made once per session."""
+    from realworld import make_templates
+
+    return make_templates(tmp_path_factory.mktemp("templates"))
 
 
 @pytest.fixture
