@@ -167,6 +167,12 @@ def add_commands(commands: Any) -> None:
     add_referral.add_argument("--at", metavar="ISO-TIME", help="when it happened (default: now)")
     add_referral.add_argument("--note", default="", help="one line for the office")
     add_referral.set_defaults(handler=referral_add_command)
+    show_referral = referral_commands.add_parser(
+        "show", help="an office referral and the office's decision, once it has come back"
+    )
+    add_home_option(show_referral)
+    show_referral.add_argument("referral", metavar="ID")
+    show_referral.set_defaults(handler=referral_show_command)
 
     intervention = commands.add_parser(
         "intervention", help="record an intervention (what progression counts, R5)"
@@ -434,9 +440,30 @@ def referral_add_command(args: argparse.Namespace) -> int:
             note=args.note,
         )
         print(
-            f"saved office referral {referral.id}: {referral.behavior_code}; it is kept on this "
-            "device: tell the office in person or by phone as well"
+            f"saved office referral {referral.id}: {referral.behavior_code}; it goes to the "
+            "district when this device syncs (not sent yet): tell the office in person or by "
+            "phone as well"
         )
+    finally:
+        store.close()
+    return 0
+
+
+def referral_show_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        referral = store.office_referral(args.referral)
+        when = referral.occurred_at.astimezone(store.timezone).strftime("%Y-%m-%d %H:%M")
+        print(
+            _printable(
+                f"office referral {referral.id}: {referral.student_id}, "
+                f"{referral.behavior_code}, {when}"
+                + (f", {referral.location}" if referral.location else "")
+            )
+        )
+        if referral.voided_at is not None:
+            print(_printable(f"voided: {referral.void_reason or ''}"))
+        print(_printable(f"decision: {referral.decision_words}"))
     finally:
         store.close()
     return 0

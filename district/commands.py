@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from district import summary_commands
+from district import referrals_commands, summary_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -243,6 +243,7 @@ def add_commands(subparsers: Any) -> None:
     export.set_defaults(handler=export_command)
 
     summary_commands.add_commands(commands)
+    referrals_commands.add_commands(commands)
 
 
 def run_server(args: argparse.Namespace) -> int:

@@ -21,9 +21,17 @@ from sqlalchemy.engine import Connection
 from district import tables
 from district.db import read_config
 from schema.contract import is_zone_name
-from schema.grid import Grid, GridError, parse_grid
+from schema.grid import Grid, GridEntry, GridError, parse_grid
 from schema.models import IssSafeguards
-from schema.rules import IncidentFacts, RuleViolation, check_incident, parse_actions
+from schema.rules import (
+    IncidentFacts,
+    RuleViolation,
+    check_decision,
+    check_incident,
+    check_intervention,
+    check_referral,
+    parse_actions,
+)
 from schema.schoolyear import DEFAULT_START, school_year_for
 
 
@@ -67,24 +75,8 @@ class PlanChecker:
         if fields.get("voided_at") is not None:
             return
         student = self.student(student_id)
-        grade, iep = student if student is not None else ("", False)
-        occurred_at = datetime.fromisoformat(str(fields["occurred_at"]))
-        zone_name = str(fields.get("tz") or "UTC")
-        zone = ZoneInfo(zone_name) if is_zone_name(zone_name) else UTC
-        local_day = occurred_at.astimezone(zone).date()
-        year = school_year_for(local_day, self.school_year_start())
-        code = str(fields["behavior_code"])
-        try:
-            if student is None:
-                in_force = self.grid().effective_year(year.label)
-                entries = [e for e in self.grid().by_code(code) if e.school_year == in_force]
-                if not entries:
-                    raise GridError(f"behavior {code!r} is not in the grid for {year.label}")
-                entry = entries[0]
-            else:
-                entry = self.grid().lookup(year.label, grade, code)
-        except GridError as error:
-            raise RuleViolation("grid-level", str(error)) from error
+        iep = student[1] if student is not None else False
+        entry = self.entry(fields, student_id)
         safeguards = fields.get("iss_safeguards")
         check_incident(
             entry,
@@ -99,6 +91,56 @@ class PlanChecker:
                 else None,
                 student_has_iep=iep,
             ),
+        )
+
+    def entry(self, fields: Mapping[str, Any], student_id: str) -> GridEntry:
+        """The grid entry in force for a record's behavior, on its school-local day, for its
+        student's grade band (any band's when the roster does not know the student)."""
+        student = self.student(student_id)
+        occurred_at = datetime.fromisoformat(str(fields["occurred_at"]))
+        zone_name = str(fields.get("tz") or "UTC")
+        zone = ZoneInfo(zone_name) if is_zone_name(zone_name) else UTC
+        local_day = occurred_at.astimezone(zone).date()
+        year = school_year_for(local_day, self.school_year_start())
+        code = str(fields["behavior_code"])
+        try:
+            if student is None:
+                in_force = self.grid().effective_year(year.label)
+                entries = [e for e in self.grid().by_code(code) if e.school_year == in_force]
+                if not entries:
+                    raise GridError(f"behavior {code!r} is not in the grid for {year.label}")
+                return entries[0]
+            return self.grid().lookup(year.label, student[0], code)
+        except GridError as error:
+            raise RuleViolation("grid-level", str(error)) from error
+
+    def check_referral(self, fields: Mapping[str, Any], student_id: str) -> None:
+        """Raise RuleViolation when the office referral ``fields`` (the whole record as it would
+        be stored) is for a behavior staff answer themselves, or carries a decision the plan
+        does not allow."""
+        if fields.get("voided_at") is not None:
+            return
+        entry = self.entry(fields, student_id)
+        check_referral(entry)
+        level = fields.get("decided_level")
+        if level is not None:
+            check_decision(
+                entry,
+                int(level),
+                float(fields.get("oss_days") or 0),
+                [str(text) for text in fields.get("alternatives") or []],
+            )
+
+    def check_intervention(self, fields: Mapping[str, Any]) -> None:
+        """Raise RuleViolation when the intervention ``fields`` (the whole record as it would be
+        stored) breaks one of the plan's rules on interventions."""
+        if fields.get("voided_at") is not None:
+            return
+        check_intervention(
+            str(fields["kind"]),
+            str(fields.get("kind_label") or ""),
+            date.fromisoformat(str(fields["starts_on"])),
+            date.fromisoformat(str(fields["review_on"])),
         )
 
 

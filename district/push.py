@@ -32,7 +32,7 @@ from district.scope import Device, school_scope_allows, students_in_scope
 from district.support import SupportOps, SupportRejection
 from schema.contract import ContractError, check_fields
 from schema.errors import ClasslogError
-from schema.fields import REQUIRED_ON_CREATE
+from schema.fields import REFERRAL_DECISION_FIELDS, REQUIRED_ON_CREATE
 from schema.rules import RuleViolation
 from schema.wire import (
     MAX_CLOCK_AHEAD_MS,
@@ -170,6 +170,14 @@ class _Push:
         device_field = fields.get("device_id")
         if device_field is not None and device_field != self.device.id:
             raise Rejection("field device_id must name the pushing device")
+        decided = (
+            sorted(set(fields) & REFERRAL_DECISION_FIELDS) if op.kind == "office_referral" else []
+        )
+        if decided:
+            raise Rejection(
+                f"{', '.join(decided)}: the office's decision is recorded by an administrator on"
+                " the server, never by a device"
+            )
         if record is None or record.tombstone:
             return self._create(op, fields, record)
         return self._update(op, fields, record)
@@ -219,7 +227,7 @@ class _Push:
         self.records.tombstone(record, hlc)
         self.retracted = True
         for child in children:
-            if child.kind == "follow_up":
+            if child.kind in ("follow_up", "intervention"):
                 self.records.tombstone(child, hlc)
             else:
                 child.fields["incident_id"] = None
@@ -278,10 +286,11 @@ class _Push:
         else:
             student_id = str(fields["student_id"])
         self._check_student(student_id)
-        if op.kind == "incident":
-            self._check_plan(fields, student_id)
+        self._check_plan(op.kind, fields, student_id)
         if op.kind == "tab":
             parent_id, reason = self._tab_link(fields, student_id)
+        if op.kind == "intervention":
+            parent_id = self._intervention_link(fields, student_id)
         record = tombstone or Record(
             id=op.id,
             kind=op.kind,
@@ -309,12 +318,37 @@ class _Push:
             self.records.changed(record)
         return _applied(op, reason)
 
-    def _check_plan(self, fields: dict[str, JsonValue], student_id: str) -> None:
+    def _check_plan(self, kind: str, fields: dict[str, JsonValue], student_id: str) -> None:
         """Invariant 8: the record as it would stand breaks none of the plan's rules."""
         try:
-            self.plan.check_incident(fields, student_id)
+            if kind == "incident":
+                self.plan.check_incident(fields, student_id)
+            elif kind == "office_referral":
+                self.plan.check_referral(fields, student_id)
+            elif kind == "intervention":
+                self.plan.check_intervention(fields)
         except RuleViolation as violation:
             raise Rejection(refusal_words(violation)) from None
+
+    def _intervention_link(self, fields: dict[str, JsonValue], student_id: str) -> str | None:
+        """An intervention answers, if anything, a Level 2 record of its own student (and
+        behavior) that the server holds and this device may see. Any other link is refused:
+        an intervention answering a Level 1 record never leaves its device (R1)."""
+        incident_id = fields.get("incident_id")
+        if incident_id is None:
+            return None
+        parent = self._parent_incident(str(incident_id))
+        code = fields.get("behavior_code")
+        if (
+            parent is None
+            or parent.student_id != student_id
+            or (code is not None and parent.fields.get("behavior_code") != code)
+        ):
+            raise Rejection(
+                "the intervention's record is not a Level 2 record of this student and behavior"
+                " on the server"
+            )
+        return parent.id
 
     def _tab_link(
         self, fields: dict[str, JsonValue], student_id: str | None
@@ -335,8 +369,10 @@ class _Push:
     def _update(self, op: PushOp, incoming: dict[str, JsonValue], record: Record) -> OpResult:
         reason: str | None = None
         linked = record.fields.get("incident_id")
-        if record.kind == "follow_up" and incoming.get("incident_id", linked) != linked:
-            raise Rejection("a follow-up cannot move to another incident")
+        if record.kind in ("follow_up", "intervention") and (
+            incoming.get("incident_id", linked) != linked
+        ):
+            raise Rejection(f"a {record.kind.replace('_', '-')} cannot move to another incident")
         if record.kind == "tab" and "incident_id" in incoming:
             student = incoming.get("student_id", record.student_id)
             _, reason = self._tab_link(incoming, student if isinstance(student, str) else None)
@@ -346,9 +382,9 @@ class _Push:
         if record.kind != "follow_up" and new_student not in (None, record.student_id):
             self._check_student(str(new_student))
         outcome = merge(record, incoming, op.hlc)
-        if record.kind == "incident" and outcome.won:
+        if outcome.won:
             after = {**record.fields, **outcome.won}
-            self._check_plan(after, str(after.get("student_id") or record.student_id))
+            self._check_plan(record.kind, after, str(after.get("student_id") or record.student_id))
         self.records.audit(record.id, outcome, op.hlc, written_by=self.device.id)
         if not outcome.won:
             return _superseded(op, "every field has a newer value on the server")

@@ -1,14 +1,15 @@
-"""Synced records (incidents, TAB events, follow-ups) as the server holds them, and the merge
-rule both pushes and corrections use: per-field last-writer-wins by hybrid logical clock (the
-encoding puts the node-id tie-break into string order), the losing value kept for audit, and
-voids win (a voided record is never un-voided by a merge).
+"""Synced records (incidents, TAB events, follow-ups, interventions, office referrals) as the
+server holds them, and the merge rule both pushes and corrections use: per-field
+last-writer-wins by hybrid logical clock (the encoding puts the node-id tie-break into string
+order), the losing value kept for audit, and voids win (a voided record is never un-voided by a
+merge).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -88,6 +89,10 @@ def _wire_value(shape: str, value: Any) -> Any:
         return [] if shape == "actions" else None
     if shape == "moment":
         return canonical_moment(as_utc(value))
+    if shape == "date":
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if shape == "texts":
+        return list(value)
     if shape == "actions":
         return [action for action in str(value).split(",") if action]
     if shape == "float":
@@ -122,6 +127,8 @@ def _column_value(shape: str, value: Any) -> Any:
         return as_utc(datetime.fromisoformat(str(value)))
     if shape == "actions":
         return ",".join(str(action) for action in value)
+    if shape == "date":
+        return date.fromisoformat(str(value))
     return value
 
 
@@ -163,7 +170,9 @@ def stored_columns(record: Record) -> dict[str, Any]:
         columns["student_id"] = record.student_id if live else None
         return columns
     columns["student_grade"] = record.student_grade if live else None
-    moment = fields.get("occurred_at" if kind == "incident" else "started_at")
+    if kind == "intervention":
+        return columns
+    moment = fields.get("started_at" if kind == "tab" else "occurred_at")
     local = _local(moment, fields.get("tz"))
     columns["local_date"] = local.date() if local else None
     columns["local_hour"] = local.hour if local else None
@@ -171,7 +180,7 @@ def stored_columns(record: Record) -> dict[str, Any]:
     if kind == "incident":
         columns["is_iss"] = counting.is_iss(kind, fields) if live else None
         columns["is_removal"] = counting.is_removal(kind, fields) if live else None
-    else:
+    elif kind == "tab":
         started, ended = fields.get("started_at"), fields.get("ended_at")
         columns["minutes"] = (
             (
@@ -298,7 +307,7 @@ class RecordSet:
         """Live records whose parent is ``parent_id`` (follow-ups, linked TABs), as they stand
         in this transaction."""
         stored: list[str] = []
-        for table in (tables.tab_events, tables.follow_ups):
+        for table in (tables.tab_events, tables.follow_ups, tables.interventions):
             stored += self.connection.execute(
                 sa.select(table.c.id).where(table.c.incident_id == parent_id)
             ).scalars()

@@ -15,6 +15,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from schema.contract import (
     FollowUpRecord,
     IncidentRecord,
+    InterventionRecord,
+    OfficeReferralRecord,
     SupportRequestRecord,
     SyncRecord,
     TabRecord,
@@ -157,6 +159,8 @@ _COLUMN_TYPES: dict[Shape, sa.types.TypeEngine[Any]] = {
     "choice": sa.String(32),
     "actions": sa.Text(),
     "ids": Json,
+    "date": sa.Date(),
+    "texts": Json,
 }
 
 
@@ -266,6 +270,41 @@ follow_ups = sa.Table(
 ``due_at`` is the follow-up's due date (R6), set by the device."""
 
 
+interventions = sa.Table(
+    "interventions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _owner(),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("student_grade", sa.String(32), nullable=True),
+    *content_columns(InterventionRecord),
+    *_sync_columns(),
+    sa.Index(None, "student_id", "starts_on"),
+    sa.Index(None, "incident_id"),
+    sa.Index(None, "school_id", "starts_on"),
+)
+"""Interventions (R5) in typed columns; only those that answer no Level 1 record ever arrive.
+A tombstone keeps no content."""
+
+office_referrals = sa.Table(
+    "office_referrals",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    _owner(),
+    sa.Column("school_id", Id, nullable=True),
+    sa.Column("student_grade", sa.String(32), nullable=True),
+    *content_columns(OfficeReferralRecord),
+    *_local_time_columns(),
+    *_sync_columns(),
+    sa.Index(None, "school_id", "local_date"),
+    sa.Index(None, "student_id", "occurred_at"),
+    sa.Index(None, "school_id", "decided_level"),
+    sa.Index(None, "student_grade", "local_date"),
+)
+"""Office referrals (R10) in typed columns, with the office's decision; a tombstone keeps no
+content."""
+
+
 def _counted(table: sa.Table) -> dict[str, Any]:
     """The partial-index condition of the rows summaries count: live and not voided (written as
     the summaries' queries write it, so both databases see that the index applies)."""
@@ -310,6 +349,8 @@ RECORD_TABLES: dict[str, sa.Table] = {
     "incident": incidents,
     "tab": tab_events,
     "follow_up": follow_ups,
+    "intervention": interventions,
+    "office_referral": office_referrals,
 }
 
 support_requests = sa.Table(

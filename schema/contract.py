@@ -38,7 +38,7 @@ from pydantic import (
 
 from schema.errors import UserError
 from schema.fields import REQUIRED_ON_CREATE, SAFEGUARDS, Shape
-from schema.models import Action, FollowUpKind, StartedBy, TabKind
+from schema.models import Action, FollowUpKind, InterventionKind, StartedBy, TabKind
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -51,6 +51,9 @@ MAX_LEVEL = 5
 MAX_REQUEST_NOTE_CHARS = 140
 """A support request's note: one short line."""
 MAX_REQUEST_STUDENTS = 40
+MAX_OSS_DAYS = 5.0
+"""The plan's longest Out-of-School Suspension (Level 5: five days)."""
+MAX_ALTERNATIVES = 10
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,14 @@ AdvisedLevel = Annotated[int, Strict(), Field(ge=1, le=MAX_LEVEL), Stored("int")
 IssDays = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), Stored("float")]
 RemovalMinutes = Annotated[int, Strict(), Field(gt=0, le=24 * 60), Stored("int")]
 Flag = Annotated[bool, Strict(), Stored("bool")]
+Day = Annotated[date, Stored("date")]
+OfficeLevel = Annotated[int, Strict(), Field(ge=3, le=MAX_LEVEL), Stored("int")]
+OssDays = Annotated[float, Field(ge=0, le=MAX_OSS_DAYS, allow_inf_nan=False), Stored("float")]
+Alternatives = Annotated[
+    list[Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200)]],
+    Field(max_length=MAX_ALTERNATIVES),
+    Stored("texts"),
+]
 Actions = Annotated[
     list[Action], Field(max_length=len(Action)), AfterValidator(_unique_actions), Stored("actions")
 ]
@@ -235,6 +246,7 @@ OutcomeField = Annotated[Outcome, Stored("choice")]
 TabKindField = Annotated[TabKind, Stored("choice")]
 StartedByField = Annotated[StartedBy, Stored("choice")]
 FollowUpKindField = Annotated[FollowUpKind, Stored("choice")]
+InterventionKindField = Annotated[InterventionKind, Stored("choice")]
 
 
 class SyncRecord(BaseModel):
@@ -346,6 +358,55 @@ class SupportRequestRecord(SyncRecord):
     updated_at: Moment = _unset
 
 
+class InterventionRecord(SyncRecord):
+    """An intervention (R5) for a student and one behavior (or all of them). One answering a
+    Level 1 record stays on its device (R1): ``incident_id`` only ever names a Level 2 one."""
+
+    kind: ClassVar[str] = "intervention"
+    required_on_create: ClassVar[frozenset[str]] = REQUIRED_ON_CREATE["intervention"]
+
+    student_id: Identifier = _unset
+    staff_id: Identifier = _unset
+    device_id: Identifier = _unset
+    behavior_code: BehaviorCode | None = None
+    kind_of_intervention: InterventionKindField = Field(default=_unset, alias="kind")
+    kind_label: ShortText = _unset
+    starts_on: Day = _unset
+    review_on: Day = _unset
+    incident_id: Identifier | None = None
+    note: Note = _unset
+    created_at: Moment = _unset
+    updated_at: Moment = _unset
+    voided_at: Moment | None = None
+    void_reason: ShortText | None = None
+
+
+class OfficeReferralRecord(SyncRecord):
+    """A student sent to the office for an office-managed behavior (R10). The decision fields
+    (``REFERRAL_DECISION_FIELDS``) are the office's, written by an administrator on the server
+    and pulled back by the referring device."""
+
+    kind: ClassVar[str] = "office_referral"
+    required_on_create: ClassVar[frozenset[str]] = REQUIRED_ON_CREATE["office_referral"]
+
+    student_id: Identifier = _unset
+    staff_id: Identifier = _unset
+    device_id: Identifier = _unset
+    behavior_code: BehaviorCode = _unset
+    occurred_at: Moment = _unset
+    tz: Zone = _unset
+    location: ShortText | None = None
+    note: Note = _unset
+    decided_level: OfficeLevel | None = None
+    oss_days: OssDays | None = None
+    alternatives: Alternatives | None = None
+    decided_at: Moment | None = None
+    created_at: Moment = _unset
+    updated_at: Moment = _unset
+    voided_at: Moment | None = None
+    void_reason: ShortText | None = None
+
+
 class StudentRecord(SyncRecord):
     """The minimum a device holds about a student (R8): never demographics."""
 
@@ -417,6 +478,8 @@ SYNC_KINDS: dict[str, type[SyncRecord]] = {
     "tab": TabRecord,
     "follow_up": FollowUpRecord,
     "support_request": SupportRequestRecord,
+    "intervention": InterventionRecord,
+    "office_referral": OfficeReferralRecord,
 }
 """The kinds a device pushes."""
 PULL_KINDS: dict[str, type[SyncRecord]] = {
@@ -539,4 +602,6 @@ def safeguards_value(columns: Mapping[str, bool | None]) -> dict[str, bool] | No
     return {name: bool(columns.get(name)) for name in SAFEGUARDS}
 
 
-KindName = Literal["incident", "tab", "follow_up", "support_request"]
+KindName = Literal[
+    "incident", "tab", "follow_up", "support_request", "intervention", "office_referral"
+]

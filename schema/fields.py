@@ -7,7 +7,8 @@ rows at start-up for free. ``tests/schema/test_contract.py`` keeps the two equal
 Shapes: ``id`` (an identifier), ``code`` (a behavior code), ``text`` (free text), ``int``,
 ``float``, ``bool``, ``moment`` (an aware time, sent as UTC ISO 8601), ``zone`` (an IANA time
 zone name), ``choice`` (one of a fixed vocabulary), ``actions`` (a list of action names) and
-``safeguards`` (the three ISS safeguards of R7) and ``ids`` (a list of identifiers).
+``safeguards`` (the three ISS safeguards of R7), ``ids`` (a list of identifiers), ``date`` (a
+calendar day, ISO 8601) and ``texts`` (a list of short texts).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 Shape = Literal[
     "id", "code", "text", "int", "float", "bool", "moment", "zone", "choice", "actions",
-    "safeguards", "ids",
+    "safeguards", "ids", "date", "texts",
 ]  # fmt: skip
 
 INCIDENT_SHAPES: dict[str, Shape] = {
@@ -92,17 +93,57 @@ SUPPORT_REQUEST_SHAPES: dict[str, Shape] = {
     "created_at": "moment",
     "updated_at": "moment",
 }
+INTERVENTION_SHAPES: dict[str, Shape] = {
+    "student_id": "id",
+    "staff_id": "id",
+    "device_id": "id",
+    "behavior_code": "code",
+    "kind": "choice",
+    "kind_label": "text",
+    "starts_on": "date",
+    "review_on": "date",
+    "incident_id": "id",
+    "note": "text",
+    "created_at": "moment",
+    "updated_at": "moment",
+    "voided_at": "moment",
+    "void_reason": "text",
+}
+OFFICE_REFERRAL_SHAPES: dict[str, Shape] = {
+    "student_id": "id",
+    "staff_id": "id",
+    "device_id": "id",
+    "behavior_code": "code",
+    "occurred_at": "moment",
+    "tz": "zone",
+    "location": "text",
+    "note": "text",
+    "decided_level": "int",
+    "oss_days": "float",
+    "alternatives": "texts",
+    "decided_at": "moment",
+    "created_at": "moment",
+    "updated_at": "moment",
+    "voided_at": "moment",
+    "void_reason": "text",
+}
+REFERRAL_DECISION_FIELDS = frozenset({"decided_level", "oss_days", "alternatives", "decided_at"})
+"""The office's decision on a referral: written by an administrator on the server only (R10)."""
 SHAPES_BY_KIND: dict[str, dict[str, Shape]] = {
     "incident": INCIDENT_SHAPES,
     "tab": TAB_SHAPES,
     "follow_up": FOLLOW_UP_SHAPES,
     "support_request": SUPPORT_REQUEST_SHAPES,
+    "intervention": INTERVENTION_SHAPES,
+    "office_referral": OFFICE_REFERRAL_SHAPES,
 }
 
 INCIDENT_FIELDS = frozenset(INCIDENT_SHAPES)
 TAB_FIELDS = frozenset(TAB_SHAPES)
 FOLLOW_UP_FIELDS = frozenset(FOLLOW_UP_SHAPES)
 SUPPORT_REQUEST_FIELDS = frozenset(SUPPORT_REQUEST_SHAPES)
+INTERVENTION_FIELDS = frozenset(INTERVENTION_SHAPES)
+OFFICE_REFERRAL_FIELDS = frozenset(OFFICE_REFERRAL_SHAPES)
 FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     kind: frozenset(shapes) for kind, shapes in SHAPES_BY_KIND.items()
 }
@@ -136,6 +177,30 @@ REQUIRED_ON_CREATE: dict[str, frozenset[str]] = {
             "updated_at",
         }
     ),
+    "intervention": frozenset(
+        {
+            "student_id",
+            "staff_id",
+            "device_id",
+            "kind",
+            "starts_on",
+            "review_on",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "office_referral": frozenset(
+        {
+            "student_id",
+            "staff_id",
+            "device_id",
+            "behavior_code",
+            "occurred_at",
+            "tz",
+            "created_at",
+            "updated_at",
+        }
+    ),
 }
 """What a record must carry when an upsert creates it: what a device needs to hold it."""
 
@@ -146,6 +211,8 @@ NOT_NULL: dict[str, frozenset[str]] = {
     "follow_up": REQUIRED_ON_CREATE["follow_up"] | {"note"},
     "support_request": REQUIRED_ON_CREATE["support_request"]
     | {"requested_by_name", "student_ids", "note"},
+    "intervention": REQUIRED_ON_CREATE["intervention"] | {"kind_label", "note"},
+    "office_referral": REQUIRED_ON_CREATE["office_referral"] | {"note"},
 }
 """Fields that are never null (a device's column refuses NULL)."""
 
@@ -167,7 +234,7 @@ def row_to_wire(kind: str, row: Any) -> dict[str, Any]:
         value = row[name]
         if shape in ("actions", "ids"):
             value = json.loads(value) if value else []
-        elif shape == "safeguards":
+        elif shape in ("safeguards", "texts"):
             value = json.loads(value) if value else None
         elif shape == "bool" and value is not None:
             value = bool(value)
@@ -180,7 +247,7 @@ def wire_to_column(kind: str, name: str, value: Any) -> Any:
     shape = SHAPES_BY_KIND[kind][name]
     if shape in ("actions", "ids"):
         return _json(value if value is not None else [])
-    if shape == "safeguards":
+    if shape in ("safeguards", "texts"):
         return None if value is None else _json(value)
     if shape == "bool":
         return None if value is None else int(bool(value))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -326,13 +327,34 @@ class OfficeReferral(Record):
     note: str = ""
     decided_level: int | None = None
     oss_days: float | None = None
-    alternatives: str | None = None
+    alternatives: list[str] | None = None
+    """Alternatives to suspension the office offered."""
     decided_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     voided_at: datetime | None = None
     void_reason: str | None = None
     origin: str = "local"
+
+    @property
+    def decision_words(self) -> str:
+        """The office's decision in one line, or that it has not come back yet."""
+        return decision_words(self.decided_level, self.oss_days, self.alternatives)
+
+
+def decision_words(
+    level: int | None, oss_days: float | None, alternatives: Sequence[str] | None
+) -> str:
+    """An office referral's decision in one line (R10)."""
+    if level is None:
+        return "waiting for the office's decision"
+    days = oss_days or 0
+    words = f"Level {level}: " + (
+        f"{days:g} day{'s' if days != 1 else ''} of OSS" if days else "no OSS"
+    )
+    if alternatives:
+        words += "; alternatives to suspension offered: " + ", ".join(alternatives)
+    return words
 
 
 class AuditEntry(Record):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from schema.errors import UserError
 from schema.grid import GridEntry
@@ -34,7 +35,18 @@ RULE_WORDS: dict[str, str] = {
     "process ends",
     "tab-never-iss": "a Take a Break is a support: never an ISS or a removal",
     "known-action": "every action is one the plan names",
+    "office-referral": "only a behavior the office handles (its range reaches Level 3 or higher) "
+    "is sent to the office",
+    "referral-level": "the office's level is 3, 4 or 5 and one the grid allows for this behavior",
+    "oss-days": "the days of Out-of-School Suspension fit the level (Level 3: 1-3, Level 4: "
+    "3-5, Level 5: 5), or none when an alternative to suspension replaced it",
+    "intervention-kind": "the district's own intervention needs its name",
+    "intervention-dates": "an intervention's review date comes on or after its start",
 }
+
+OSS_DAYS_BY_LEVEL: dict[int, tuple[float, float]] = {3: (1.0, 3.0), 4: (3.0, 5.0), 5: (5.0, 5.0)}
+"""The plan's days of Out-of-School Suspension at each office level (Levels 3-5), unless
+Alternatives to Suspension replace it."""
 
 
 class RuleViolation(UserError):
@@ -125,3 +137,48 @@ def parse_actions(values: Iterable[object]) -> tuple[Action, ...]:
         except ValueError as error:
             raise RuleViolation("known-action", f"unknown action {value!r}") from error
     return tuple(actions)
+
+
+def check_referral(entry: GridEntry) -> None:
+    """R4, R10: a referral is for a behavior the office handles (its range reaches Level 3)."""
+    if entry.levels[-1] < 3:
+        raise RuleViolation(
+            "office-referral",
+            f"{entry.code} is answered by staff at Level 1 or 2, not by the office",
+        )
+
+
+def check_decision(
+    entry: GridEntry, level: int, oss_days: float, alternatives: Iterable[str]
+) -> None:
+    """R10: the office's decision on a referral for ``entry``: a level the grid allows at 3-5,
+    and days of OSS the plan names for it (none only when an alternative was offered)."""
+    if level not in OSS_DAYS_BY_LEVEL or level not in entry.levels:
+        allowed = [each for each in entry.levels if each in OSS_DAYS_BY_LEVEL]
+        words = " or ".join(str(each) for each in allowed) or "none (staff-managed)"
+        raise RuleViolation(
+            "referral-level",
+            f"{entry.code} cannot be decided at Level {level}: the grid allows {words}",
+        )
+    low, high = OSS_DAYS_BY_LEVEL[level]
+    offered = [text for text in alternatives if text.strip()]
+    if oss_days == 0 and offered:
+        return
+    if not low <= oss_days <= high:
+        span = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+        raise RuleViolation(
+            "oss-days",
+            f"{oss_days:g} days of OSS at Level {level}: the plan says {span}"
+            + ("" if offered else ", or 0 with an alternative to suspension offered"),
+        )
+
+
+def check_intervention(kind: str, kind_label: str, starts_on: date, review_on: date) -> None:
+    """R5: the district's own kind carries its name; the review is not before the start."""
+    if kind == "district" and not kind_label.strip():
+        raise RuleViolation("intervention-kind")
+    if review_on < starts_on:
+        raise RuleViolation(
+            "intervention-dates",
+            f"review on {review_on.isoformat()} comes before the start on {starts_on.isoformat()}",
+        )

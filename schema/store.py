@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schema.clock import HybridClock, Timestamp, WallClock, system_wall_ms
 from schema.db import connect, db_path, transaction
 from schema.errors import UserError
-from schema.fields import row_to_wire
+from schema.fields import REFERRAL_DECISION_FIELDS, row_to_wire
 from schema.grid import Grid, GridEntry, GridError, default_grid, parse_grid
 from schema.ids import new_id
 from schema.models import (
@@ -300,7 +300,7 @@ def _referral_from_row(row: sqlite3.Row) -> OfficeReferral:
         note=row["note"],
         decided_level=row["decided_level"],
         oss_days=row["oss_days"],
-        alternatives=row["alternatives"],
+        alternatives=json.loads(row["alternatives"]) if row["alternatives"] else None,
         decided_at=from_text(row["decided_at"]),
         created_at=_required_time(row["created_at"]),
         updated_at=_required_time(row["updated_at"]),
@@ -766,19 +766,26 @@ class DeviceStore(DeviceReader):
             "SELECT id FROM tab_events WHERE incident_id = ?", (incident_id,)
         ).fetchall():
             self._enqueue(write, "tab", tab["id"], "upsert", {"incident_id": incident_id})
+        for intervention in write.connection.execute(
+            "SELECT id FROM interventions WHERE incident_id = ? AND device_id = ?",
+            (incident_id, self.device_id),
+        ).fetchall():
+            self._enqueue_intervention(write, intervention["id"])
 
     def _withdraw_incident_tree(self, write: _Write, incident_id: str) -> None:
-        """R1 on a downgrade to Level 1: drop pending ops, retract what may be on the server,
-        and unlink TABs (which still sync, without the link)."""
-        follow_up_ids = [
-            row[0]
+        """R1 on a downgrade to Level 1: drop pending ops, retract what may be on the server (the
+        record, its follow-ups and the interventions answering it), and unlink TABs (which still
+        sync, without the link)."""
+        children = [
+            (row[0], row[1])
             for row in write.connection.execute(
-                "SELECT id FROM follow_ups WHERE incident_id = ?", (incident_id,)
+                "SELECT id, 'follow_up' FROM follow_ups WHERE incident_id = ? UNION ALL "
+                "SELECT id, 'intervention' FROM interventions WHERE incident_id = ? "
+                "AND device_id = ?",
+                (incident_id, incident_id, self.device_id),
             )
         ]
-        for entity_id, kind in [(incident_id, "incident")] + [
-            (follow_up_id, "follow_up") for follow_up_id in follow_up_ids
-        ]:
+        for entity_id, kind in [(incident_id, "incident"), *children]:
             write.connection.execute("DELETE FROM outbox WHERE entity_id = ?", (entity_id,))
             if self._may_be_on_server(kind, entity_id):
                 self._enqueue(write, kind, entity_id, "retract", {})
@@ -1213,8 +1220,8 @@ class DeviceStore(DeviceReader):
 
     def add_intervention(self, draft: InterventionDraft) -> Intervention:
         """Record an intervention for a student (and one behavior, or all). Only these count
-        for progression (R5). It stays on this device: interventions answering a Level 1
-        record never leave it (R1), and this device does not send interventions yet."""
+        for progression (R5). It syncs, except when it answers a Level 1 record: then it stays
+        on this device like the record (R1), until the record is edited up to Level 2."""
         intervention_id = new_id()
         with self._write() as write:
             staff_id = self._require_staff()
@@ -1259,6 +1266,8 @@ class DeviceStore(DeviceReader):
                 ),
             )
             self._audit(write, "intervention", intervention_id, "create", {"kind": draft.kind})
+            if self._intervention_syncs(draft.incident_id):
+                self._enqueue_intervention(write, intervention_id)
             codes = (
                 [code]
                 if code is not None
@@ -1281,6 +1290,8 @@ class DeviceStore(DeviceReader):
             current = self.intervention(intervention_id)
             if current.voided_at is not None:
                 raise StoreError("this intervention is already voided")
+            if current.device_id != self.device_id:
+                raise StoreError("this intervention was recorded on another staff member's device")
             now_text = to_text(write.now)
             write.connection.execute(
                 "UPDATE interventions SET voided_at = ?, void_reason = ?, updated_at = ?, "
@@ -1288,6 +1299,14 @@ class DeviceStore(DeviceReader):
                 (now_text, reason, now_text, write.stamp(), intervention_id),
             )
             self._audit(write, "intervention", intervention_id, "void", {"reason": reason})
+            if self._intervention_syncs(current.incident_id):
+                self._enqueue(
+                    write,
+                    "intervention",
+                    intervention_id,
+                    "upsert",
+                    {"voided_at": now_text, "void_reason": reason, "updated_at": now_text},
+                )
             codes = (
                 [current.behavior_code]
                 if current.behavior_code
@@ -1301,6 +1320,23 @@ class DeviceStore(DeviceReader):
             )
             self._readvise(write, [(current.student_id, each) for each in codes])
         return self.intervention(intervention_id)
+
+    def _intervention_syncs(self, incident_id: str | None) -> bool:
+        """R1: an intervention syncs unless the record it answers is Level 1."""
+        if incident_id is None:
+            return True
+        row = self.connection.execute(
+            "SELECT level FROM incidents WHERE id = ?", (incident_id,)
+        ).fetchone()
+        return row is not None and row["level"] == 2
+
+    def _enqueue_intervention(self, write: _Write, intervention_id: str) -> None:
+        row = write.connection.execute(
+            "SELECT * FROM interventions WHERE id = ?", (intervention_id,)
+        ).fetchone()
+        self._enqueue(
+            write, "intervention", intervention_id, "upsert", _row_wire("intervention", row)
+        )
 
     def intervention(self, intervention_id: str) -> Intervention:
         row = self.connection.execute(
@@ -1372,6 +1408,15 @@ class DeviceStore(DeviceReader):
                 ),
             )
             self._audit(write, "office_referral", referral_id, "create", {"code": entry.code})
+            row = write.connection.execute(
+                "SELECT * FROM office_referrals WHERE id = ?", (referral_id,)
+            ).fetchone()
+            fields = {
+                name: value
+                for name, value in _row_wire("office_referral", row).items()
+                if name not in REFERRAL_DECISION_FIELDS
+            }
+            self._enqueue(write, "office_referral", referral_id, "upsert", fields)
         return self.office_referral(referral_id)
 
     def office_referral(self, referral_id: str) -> OfficeReferral:

@@ -61,7 +61,13 @@ from schema.grid import GridEntry
 from schema.ids import new_id
 from schema.wire import MAX_CLOCK_AHEAD_MS, Change, OpResult, OpStatus, PushOp
 
-TABLE_BY_KIND = {"incident": "incidents", "tab": "tab_events", "follow_up": "follow_ups"}
+TABLE_BY_KIND = {
+    "incident": "incidents",
+    "tab": "tab_events",
+    "follow_up": "follow_ups",
+    "intervention": "interventions",
+    "office_referral": "office_referrals",
+}
 _VOID_FIELDS = frozenset({"voided_at", "void_reason"})
 ROSTER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "student": ("students", ("given_name", "family_name", "grade", "iep", "school_id")),

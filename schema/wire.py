@@ -25,10 +25,12 @@ MAX_PULL_LIMIT = 1000
 MAX_PULL_WAIT_SECONDS = 60
 MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
-SyncKind = Literal["incident", "tab", "follow_up", "support_request"]
+SyncKind = Literal[
+    "incident", "tab", "follow_up", "support_request", "intervention", "office_referral"
+]
 PullKind = Literal[
-    "incident", "tab", "follow_up", "support_request", "student", "staff", "section",
-    "enrollment", "grid", "config",
+    "incident", "tab", "follow_up", "support_request", "intervention", "office_referral",
+    "student", "staff", "section", "enrollment", "grid", "config",
 ]  # fmt: skip
 
 

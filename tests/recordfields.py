@@ -1,7 +1,8 @@
 """The fields of each synced record kind, written out by hand from DESIGN.md (sections 2, 3, 5)
 and the models' documentation in schema/models.py, as a person reads them: every field of
-``Incident``, ``TabEvent`` and ``FollowUp`` travels except the record's id (the op carries it)
-and ``origin`` (where this device got the record from, meaningful only on that device).
+``Incident``, ``TabEvent``, ``FollowUp``, ``Intervention`` and ``OfficeReferral`` travels
+except the record's id (the op carries it) and ``origin`` (where this device got the record
+from, meaningful only on that device).
 
 Deliberately not imported from the code: tests compare the code against these lists, so a field
 dropped from (or added to) the synced set in one place fails a test instead of passing quietly.
@@ -91,11 +92,51 @@ SUPPORT_REQUEST = frozenset(
 )
 """A support request (DESIGN R9): who called, from where, for whom, how urgently, and its
 state; never a behavior or a level."""
+INTERVENTION = frozenset(
+    {
+        "student_id",
+        "staff_id",
+        "device_id",
+        "behavior_code",
+        "kind",
+        "kind_label",
+        "starts_on",
+        "review_on",
+        "incident_id",
+        "note",
+        "created_at",
+        "updated_at",
+        "voided_at",
+        "void_reason",
+    }
+)
+OFFICE_REFERRAL = frozenset(
+    {
+        "student_id",
+        "staff_id",
+        "device_id",
+        "behavior_code",
+        "occurred_at",
+        "tz",
+        "location",
+        "note",
+        "decided_level",
+        "oss_days",
+        "alternatives",
+        "decided_at",
+        "created_at",
+        "updated_at",
+        "voided_at",
+        "void_reason",
+    }
+)
 BY_KIND: dict[str, frozenset[str]] = {
     "incident": INCIDENT,
     "tab": TAB,
     "follow_up": FOLLOW_UP,
     "support_request": SUPPORT_REQUEST,
+    "intervention": INTERVENTION,
+    "office_referral": OFFICE_REFERRAL,
 }
 NEVER_SYNCED = ("id", "origin", "hlc", "field_hlc")
 """Device bookkeeping that no wire op may carry as a field."""

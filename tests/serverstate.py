@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-SYNCED_KINDS = ("incident", "tab", "follow_up")
+SYNCED_KINDS = ("incident", "tab", "follow_up", "intervention", "office_referral")
 PAGE = 1000
 
 

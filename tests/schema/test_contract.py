@@ -7,7 +7,7 @@ these tests fails; and a typed server row and the record model round-trip (Hypot
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -42,6 +42,8 @@ DEVICE_FIELDS: dict[str, set[str]] = {
     "tab": set(models.TabEvent.model_fields),
     "follow_up": set(models.FollowUp.model_fields),
     "support_request": {item.name for item in dataclasses.fields(SupportRequest)},
+    "intervention": set(models.Intervention.model_fields),
+    "office_referral": set(models.OfficeReferral.model_fields),
 }
 DEVICE_TABLES = {**TABLE_BY_KIND, "support_request": "support_requests"}
 STUDENT_SCOPED = sorted(tables.RECORD_TABLES)
@@ -204,6 +206,8 @@ SHAPE_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "actions": st.lists(st.sampled_from([action.value for action in models.Action]), unique=True),
     "safeguards": st.fixed_dictionaries({name: st.booleans() for name in fields.SAFEGUARDS}),
     "ids": st.lists(identifiers, unique=True, max_size=5),
+    "date": st.dates(date(2000, 1, 2), date(2099, 12, 30)).map(date.isoformat),
+    "texts": st.lists(texts.filter(bool), max_size=4),
 }
 CHOICES = {
     ("tab", "kind"): [kind.value for kind in models.TabKind],
@@ -212,6 +216,7 @@ CHOICES = {
     ("support_request", "urgency"): list(contract.URGENCIES),
     ("support_request", "state"): list(contract.REQUEST_STATES),
     ("support_request", "outcome"): list(contract.OUTCOMES),
+    ("intervention", "kind"): [kind.value for kind in models.InterventionKind],
 }
 
 
@@ -228,6 +233,8 @@ def records(draw: st.DrawFn, kind: str) -> dict[str, Any]:
             strategy = st.just(2)
         if kind == "support_request" and name == "note":
             strategy = one_line_texts
+        if kind == "office_referral" and name == "decided_level":
+            strategy = st.integers(3, 5)
         if name in nullable:
             strategy = st.none() | strategy
         if name in model.required_on_create or draw(st.booleans()):

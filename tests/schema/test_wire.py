@@ -152,7 +152,14 @@ def test_ops_round_trip_through_json() -> None:
 def test_wire_fields_keeps_only_what_may_travel() -> None:
     record = {"id": RECORD_ID, "hlc": HLC, "field_hlc": "{}", "origin": "local", "level": 2}
     assert wire_fields("incident", record) == {"level": 2}
-    assert set(FIELDS_BY_KIND) == {"incident", "tab", "follow_up", "support_request"}
+    assert set(FIELDS_BY_KIND) == {
+        "incident",
+        "tab",
+        "follow_up",
+        "support_request",
+        "intervention",
+        "office_referral",
+    }
     assert "id" not in INCIDENT_FIELDS
     assert not {"hlc", "field_hlc", "origin"} & set().union(*FIELDS_BY_KIND.values())
 

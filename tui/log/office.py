@@ -133,7 +133,8 @@ class OfficeScreen(Screen[None]):
             Content.assemble(
                 ("Sent to the office: ", "bold"),
                 literal(", ".join(saved)),
-                ". The referral is saved on this device; tell the office as well.",
+                ". The referral is saved and goes to the district when this device syncs; the "
+                "office's decision comes back to the student's history. Tell the office as well.",
             )
         )
         self.refresh_bindings()

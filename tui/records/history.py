@@ -77,6 +77,17 @@ class HistoryScreen(RecordListScreen):
                 f"({latest.behavior_code or 'all behaviors'}), review "
                 f"{latest.review_on.strftime('%b %d')}"
             )
+        for referral in store.office_referrals_for(self.student.sourced_id)[:3]:
+            if referral.voided_at is not None:
+                continue
+            heading = heading.append(
+                Content.assemble(
+                    ("\nOffice referral: ", "bold"),
+                    literal(referral.behavior_code),
+                    f" on {self.when(referral.occurred_at, store.timezone)}: ",
+                    literal(referral.decision_words),
+                )
+            )
         if self.student.iep:
             totals = store.iep_year_totals(self.student.sourced_id)
             heading = heading.append(
