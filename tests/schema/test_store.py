@@ -1228,7 +1228,13 @@ def test_a_recorded_intervention_lets_the_repeat_go_one_level_higher(
     assert second.progression_bypassed is False
     assert second.advised_level == 2
     assert store.interventions_for(roster.student_id) == [recorded]
-    assert not [op for op in push_ops(store) if op.kind not in {"incident", "follow_up"}]
+    ops = push_ops(store)
+    assert not [op for op in ops if op.kind not in {"incident", "follow_up", "intervention"}]
+    queued = [op.id for op in ops if op.kind == "intervention"]
+    if behavior:
+        assert queued == []  # it answers the Level 1 record: it stays on this device (R1)
+    else:
+        assert queued == [recorded.id]
 
 
 def test_an_intervention_for_another_behavior_does_not_count(
