@@ -186,8 +186,8 @@ class SummaryReport(BaseModel):
 
 REPORT_COLUMNS: dict[ReportName, tuple[str, ...]] = {
     "big5": (
-        "section", "key", "label", "incidents", "school_days", "per_school_day", "students",
-        "share",
+        "section", "key", "label", "incidents", "office_referrals", "school_days",
+        "per_school_day", "students", "share",
     ),
     "levels": ("section", "key", "label", "value", "unit"),
     "tab": (
@@ -200,7 +200,7 @@ REPORT_COLUMNS: dict[ReportName, tuple[str, ...]] = {
     ),
     "progression": (
         "section", "key", "label", "school_id", "behavior_code", "student_id", "incidents",
-        "bypasses",
+        "interventions", "bypasses",
     ),
     "equity": (
         "section", "outcome", "dimension", "group", "label", "enrolled", "with_outcome", "risk",

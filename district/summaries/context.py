@@ -159,6 +159,30 @@ def incident_conditions(context: Context, *, voided: bool = False) -> list[sa.Co
     return conditions
 
 
+def referral_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
+    """Counted office referrals (R10): live, not voided, by the school-local day the student was
+    sent, in the filters. A level filter selects the level the office decided (3-5): a referral
+    still awaiting its decision has none, and none is Level 2."""
+    table = tables.office_referrals
+    filters = context.filters
+    conditions: list[sa.ColumnElement[bool]] = [
+        table.c.tombstone.is_(False),
+        table.c.voided_at.is_(None),
+        table.c.local_date >= context.first,
+        table.c.local_date <= context.last,
+    ]
+    if context.school_id is not None:
+        conditions.append(table.c.school_id == context.school_id)
+    if filters.grade is not None:
+        conditions.append(table.c.student_grade == filters.grade)
+    if filters.level is not None:
+        conditions.append(table.c.decided_level == filters.level)
+    group = group_condition(filters, table.c.student_id)
+    if group is not None:
+        conditions.append(group)
+    return conditions
+
+
 def tab_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
     """Counted Take a Break events: live, not voided, in the filters (a level filter does not
     apply to a TAB, which has no level)."""

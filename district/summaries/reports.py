@@ -22,6 +22,7 @@ from district.summaries.context import (
     Context,
     behavior_names,
     incident_conditions,
+    referral_conditions,
     tab_conditions,
 )
 from district.summaries.dialect import as_int, days_between
@@ -44,12 +45,14 @@ TOP_REPEATS = 100
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 NOT_RECORDED = "Not recorded"
 OFFICE_REFERRALS_NOTE = (
-    "Office referrals are not recorded by classlog yet: no office referral figures are shown "
-    "(none are counted as zero)."
+    "Office referrals (what SWIS calls major referrals) are counted apart from Level 2 "
+    "incidents, by the day the student was sent to the office; a level filter of 3-5 selects "
+    "the level the office decided."
 )
 INTERVENTIONS_NOTE = (
-    "Interventions are not recorded by classlog yet: repeats are shown without whether an "
-    "intervention came between them."
+    "Interventions: those recorded for the student this period, for that behavior or for all "
+    "behaviors (R5); an intervention answering a Level 1 record stays on its device and is "
+    "not counted."
 )
 TAB_OUT_KINDS = ("out", "out_and_back")
 PRIVATE_GROUPS = ("race", "sex")
@@ -126,6 +129,9 @@ def _months(first: date, last: date) -> list[tuple[date, date]]:
 def big5(context: Context) -> Built:
     table = tables.incidents
     conditions = incident_conditions(context)
+    referrals = tables.office_referrals
+    sent = referral_conditions(context)
+    referrals_by_day = _count(context, referrals.c.local_date, sent)
     by_day = _count(context, table.c.local_date, conditions)
     by_student = _count(context, table.c.student_id, conditions)
     population = _population(context, by_student)
@@ -142,6 +148,7 @@ def big5(context: Context) -> Built:
             "key": "all",
             "label": "All Level 2 incidents",
             "incidents": total,
+            "office_referrals": sum(referrals_by_day.values()),
             "school_days": school_days,
             "per_school_day": _ratio(total, school_days),
             "students": len(population),
@@ -156,47 +163,71 @@ def big5(context: Context) -> Built:
                 "key": f"{start:%Y-%m}",
                 "label": f"{start:%B %Y}",
                 "incidents": count,
+                "office_referrals": sum(
+                    value for day, value in referrals_by_day.items() if start <= day <= end
+                ),
                 "school_days": days,
                 "per_school_day": _ratio(count, days),
             }
         )
     names = behavior_names(context.connection)
     by_behavior = _count(context, table.c.behavior_code, conditions)
-    for code, count in sorted(by_behavior.items(), key=lambda item: (-item[1], str(item[0]))):
+    referred_behavior = _count(context, referrals.c.behavior_code, sent)
+    for code in sorted(
+        set(by_behavior) | set(referred_behavior),
+        key=lambda code: (-by_behavior.get(code, 0), -referred_behavior.get(code, 0), str(code)),
+    ):
+        count = by_behavior.get(code, 0)
         rows.append(
             {
                 "section": "behavior",
                 "key": code,
                 "label": names.get(code, code),
                 "incidents": count,
+                "office_referrals": referred_behavior.get(code, 0),
                 "share": _share(count, total),
             }
         )
     by_location = _count(context, table.c.location, conditions)
-    for place, count in sorted(by_location.items(), key=lambda item: (-item[1], str(item[0]))):
+    referred_location = _count(context, referrals.c.location, sent)
+    for place in sorted(
+        set(by_location) | set(referred_location),
+        key=lambda place: (
+            -by_location.get(place, 0),
+            -referred_location.get(place, 0),
+            str(place),
+        ),
+    ):
+        count = by_location.get(place, 0)
         rows.append(
             {
                 "section": "location",
                 "key": place or "",
                 "label": place or NOT_RECORDED,
                 "incidents": count,
+                "office_referrals": referred_location.get(place, 0),
                 "share": _share(count, total),
             }
         )
     by_hour = _count(context, table.c.local_hour, conditions)
+    referred_hour = _count(context, referrals.c.local_hour, sent)
     rows.extend(
         {
             "section": "hour",
             "key": f"{hour:02d}",
             "label": f"{hour:02d}:00-{hour:02d}:59",
-            "incidents": by_hour[hour],
-            "share": _share(by_hour[hour], total),
+            "incidents": by_hour.get(hour, 0),
+            "office_referrals": referred_hour.get(hour, 0),
+            "share": _share(by_hour.get(hour, 0), total),
         }
-        for hour in sorted(hour for hour in by_hour if hour is not None)
+        for hour in sorted(hour for hour in set(by_hour) | set(referred_hour) if hour is not None)
     )
     per_weekday: Counter[int] = Counter()
     for day, count in by_day.items():
         per_weekday[day.weekday()] += count
+    referred_weekday: Counter[int] = Counter()
+    for day, count in referrals_by_day.items():
+        referred_weekday[day.weekday()] += count
     weekday_days: Counter[int] = Counter()
     day = context.first
     closed = set(calendar.non_school_dates)
@@ -205,7 +236,7 @@ def big5(context: Context) -> Built:
             weekday_days[day.weekday()] += 1
         day += timedelta(days=1)
     for weekday in range(7):
-        if weekday >= 5 and not per_weekday[weekday]:
+        if weekday >= 5 and not per_weekday[weekday] and not referred_weekday[weekday]:
             continue
         rows.append(
             {
@@ -213,6 +244,7 @@ def big5(context: Context) -> Built:
                 "key": str(weekday),
                 "label": WEEKDAYS[weekday],
                 "incidents": per_weekday[weekday],
+                "office_referrals": referred_weekday[weekday],
                 "school_days": weekday_days[weekday],
                 "per_school_day": _ratio(per_weekday[weekday], weekday_days[weekday]),
             }
@@ -297,6 +329,32 @@ def levels(context: Context) -> Built:
     withdrawn = connection.execute(
         sa.select(sa.func.count()).select_from(table).where(*withdrawn_where)
     ).scalar_one()
+    referrals = tables.office_referrals
+    decided_levels = _count(context, referrals.c.decided_level, referral_conditions(context))
+    referral_totals = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(referrals.c.oss_days), 0),
+            sa.func.count(sa.case((referrals.c.oss_days > 0, referrals.c.id))),
+        ).where(*referral_conditions(context))
+    ).one()
+    referred, oss_days, with_oss = referral_totals
+    offered = connection.execute(
+        sa.select(referrals.c.alternatives).where(
+            *referral_conditions(context), referrals.c.alternatives.is_not(None)
+        )
+    ).scalars()
+    with_alternatives = sum(1 for value in offered if value)
+    decision_rows: list[Row] = [
+        {
+            "section": "office_decision",
+            "key": f"level{level}",
+            "label": f"Decided at Level {level}",
+            "value": decided_levels.get(level, 0),
+            "unit": "referrals",
+        }
+        for level in (3, 4, 5)
+    ]
     rows: list[Row] = [
         {"section": "level2", "key": "incidents", "label": "Level 2 incidents", "value": count,
          "unit": "incidents"},
@@ -315,6 +373,20 @@ def levels(context: Context) -> Built:
         {"section": "withdrawn", "key": "count",
          "label": "Records withdrawn by their teacher (content deleted; all dates)",
          "value": int(withdrawn), "unit": "records"},
+        {"section": "office_referral", "key": "count", "label": "Office referrals",
+         "value": int(referred), "unit": "referrals"},
+        {"section": "office_referral", "key": "awaiting",
+         "label": "Office referrals awaiting the office's decision",
+         "value": int(decided_levels.get(None, 0)), "unit": "referrals"},
+        *decision_rows,
+        {"section": "office_decision", "key": "oss", "label": "Referrals ending in an OSS",
+         "value": int(with_oss), "unit": "referrals"},
+        {"section": "office_decision", "key": "oss_days",
+         "label": "Out-of-School Suspension days", "value": round(float(oss_days or 0), 2),
+         "unit": "days"},
+        {"section": "office_decision", "key": "alternatives",
+         "label": "Referrals with alternatives to suspension offered",
+         "value": with_alternatives, "unit": "referrals"},
     ]  # fmt: skip
     notes = [OFFICE_REFERRALS_NOTE]
     if context.filters.grade or context.filters.group or context.filters.level:
@@ -605,6 +677,7 @@ def progression(context: Context) -> Built:
     else:
         population = _population(context, students)
         ranked = sorted(repeats, key=lambda row: (-row[2], row[0], row[1]))
+        recorded = _interventions(context, {row[0] for row in ranked[:TOP_REPEATS]})
         for student_id, code, count in ranked[:TOP_REPEATS]:
             rows.append(
                 {
@@ -614,6 +687,8 @@ def progression(context: Context) -> Built:
                     "student_id": student_id,
                     "behavior_code": code,
                     "incidents": int(count),
+                    "interventions": recorded.get((student_id, code), 0)
+                    + recorded.get((student_id, None), 0),
                 }
             )
         if len(ranked) > TOP_REPEATS:
@@ -624,6 +699,29 @@ def progression(context: Context) -> Built:
     if context.first < context.last - timedelta(days=366):
         notes.append("The period spans more than a school year: repeats are counted across it.")
     return Built(rows, notes)
+
+
+def _interventions(context: Context, students: set[str]) -> dict[tuple[str, str | None], int]:
+    """Live, not voided interventions per (student, behavior; None for all behaviors) that
+    started in the period."""
+    table = tables.interventions
+    counted: dict[tuple[str, str | None], int] = {}
+    wanted = sorted(students)
+    for start in range(0, len(wanted), 500):
+        query = (
+            sa.select(table.c.student_id, table.c.behavior_code, sa.func.count())
+            .where(
+                table.c.tombstone.is_(False),
+                table.c.voided_at.is_(None),
+                table.c.starts_on >= context.first,
+                table.c.starts_on <= context.last,
+                table.c.student_id.in_(wanted[start : start + 500]),
+            )
+            .group_by(table.c.student_id, table.c.behavior_code)
+        )
+        for student_id, code, count in context.connection.execute(query):
+            counted[(student_id, code)] = int(count)
+    return counted
 
 
 def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
@@ -651,6 +749,11 @@ def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
         .distinct()
     )
     found["tab_out"] = {row[0] for row in connection.execute(tab_query)}
+    referrals = tables.office_referrals
+    referral_query = (
+        sa.select(referrals.c.student_id).where(*referral_conditions(context)).distinct()
+    )
+    found["office_referral"] = {row[0] for row in connection.execute(referral_query)}
     return found
 
 

@@ -28,6 +28,8 @@ from serverkit import (
 from test_summaries_suppression import Table, check_nothing_derivable
 
 from district import tables
+from district.clock import ServerClock
+from district.referrals import Decision, decide_referral
 from district.roster_import import import_roster
 from district.summaries import list_records, run_report
 from district.summaries.suppression import Thresholds
@@ -58,6 +60,9 @@ class Pushed:
     voided: set[str] = field(default_factory=set)
     withdrawn: set[str] = field(default_factory=set)
     groups: dict[str, dict[str, str]] = field(default_factory=dict)
+    referrals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Counted office referrals (the voided one left out), with the office's decision."""
+    interventions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def counted(self) -> list[dict[str, Any]]:
         return [
@@ -183,9 +188,61 @@ async def push_school_year(fleet: Fleet, engine: sa.Engine, tmp_path: Path) -> P
         )
         pushed.tabs[tab_id] = fields
         ops.append(device.op("tab", tab_id, fields))
+    for index, student in enumerate(students[::3]):
+        record_id = f"ref-{index:03d}"
+        day = school_days[(index * 7) % len(school_days)]
+        when = moment(day, (9, 11, 13)[index % 3])
+        fields = {
+            "student_id": student,
+            "staff_id": "t1",
+            "device_id": device.device_id,
+            "behavior_code": ("WPN-OTHER", "DIS-VOLATILE")[index % 2],
+            "occurred_at": when,
+            "tz": "America/Chicago",
+            "location": PLACES[index % len(PLACES)],
+            "note": "",
+            "created_at": when,
+            "updated_at": when,
+        }
+        pushed.referrals[record_id] = dict(fields)
+        ops.append(device.op("office_referral", record_id, fields))
+    for index, student in enumerate(heavy + students[3:9]):
+        record_id = f"iv-{index:03d}"
+        fields = {
+            "student_id": student,
+            "staff_id": "t1",
+            "device_id": device.device_id,
+            "behavior_code": None if index % 3 == 0 else BEHAVIORS[index % len(BEHAVIORS)],
+            "kind": "monitored_strategy",
+            "kind_label": "",
+            "starts_on": school_days[index].isoformat(),
+            "review_on": (school_days[index] + timedelta(days=14)).isoformat(),
+            "note": "",
+            "created_at": moment(school_days[index], 15),
+            "updated_at": moment(school_days[index], 15),
+        }
+        pushed.interventions[record_id] = fields
+        ops.append(device.op("intervention", record_id, fields))
     for start in range(0, len(ops), 400):
         statuses = await device.statuses(*ops[start : start + 400])
         assert set(statuses) == {"applied"}, Counter(statuses)
+    decisions = (
+        Decision(3, 2.0),
+        Decision(4, 3.0),
+        Decision(3, 0.0, ("Restorative circle",)),
+        None,
+    )
+    clock = ServerClock("summaries-test")
+    for index, record_id in enumerate(sorted(pushed.referrals)):
+        decision = decisions[index % len(decisions)]
+        if decision is not None:
+            decide_referral(engine, None, record_id, decision, clock)
+        pushed.referrals[record_id]["decision"] = decision
+    voided = sorted(pushed.referrals)[-1]
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    void = device.op("office_referral", voided, {"voided_at": stamp, "void_reason": "wrong"})
+    assert await device.statuses(void) == ["applied"]
+    del pushed.referrals[voided]
     return pushed
 
 
@@ -206,10 +263,17 @@ def check_big5(engine: sa.Engine, pushed: Pushed) -> None:
     counted = pushed.counted()
     result = report(engine, "big5", SCHOOL_1)
     assert section(result, "total", "incidents") == {"all": len(counted)}
-    assert section(result, "behavior", "incidents") == Counter(f["behavior_code"] for f in counted)
-    assert section(result, "location", "incidents") == Counter(f["location"] for f in counted)
+
+    def with_incidents(name: str) -> dict[str, int]:
+        """A section's incident counts; a row with none is there for its office referrals."""
+        rows = result.section(name)
+        assert all(row["incidents"] or row["office_referrals"] for row in rows)
+        return {row["key"]: row["incidents"] for row in rows if row["incidents"]}
+
+    assert with_incidents("behavior") == Counter(f["behavior_code"] for f in counted)
+    assert with_incidents("location") == Counter(f["location"] for f in counted)
     hours = Counter(f"{local(f).hour:02d}" for f in counted)
-    assert section(result, "hour", "incidents") == hours
+    assert with_incidents("hour") == hours
     weekdays = Counter(str(local(f).weekday()) for f in counted)
     assert {k: v for k, v in section(result, "weekday", "incidents").items() if v} == weekdays
     months = Counter(f"{local(f):%Y-%m}" for f in counted)
@@ -231,7 +295,18 @@ def check_big5(engine: sa.Engine, pushed: Pushed) -> None:
     top = section(result, "student", "incidents")
     ranked = sorted(per_student.items(), key=lambda item: (-item[1], item[0]))
     assert top == dict(ranked[:50])
-    assert any("Office referrals are not recorded" in note for note in result.notes)
+    referrals = list(pushed.referrals.values())
+    assert section(result, "total", "office_referrals") == {"all": len(referrals)}
+
+    def nonzero(name: str) -> dict[str, int]:
+        return {k: v for k, v in section(result, name, "office_referrals").items() if v}
+
+    assert nonzero("month") == Counter(f"{local(f):%Y-%m}" for f in referrals)
+    assert nonzero("behavior") == Counter(f["behavior_code"] for f in referrals)
+    assert nonzero("location") == Counter(f["location"] for f in referrals)
+    assert nonzero("hour") == Counter(f"{local(f).hour:02d}" for f in referrals)
+    assert nonzero("weekday") == Counter(str(local(f).weekday()) for f in referrals)
+    assert any("Office referrals (what SWIS calls major referrals)" in n for n in result.notes)
 
 
 def check_levels(engine: sa.Engine, pushed: Pushed) -> None:
@@ -245,6 +320,21 @@ def check_levels(engine: sa.Engine, pushed: Pushed) -> None:
     live_voided = pushed.voided - pushed.withdrawn
     assert values[("voided", "count")] == len(live_voided)
     assert values[("withdrawn", "count")] == len(pushed.withdrawn)
+    decisions = [f["decision"] for f in pushed.referrals.values()]
+    decided = [d for d in decisions if d is not None]
+    assert values[("office_referral", "count")] == len(decisions)
+    assert values[("office_referral", "awaiting")] == decisions.count(None)
+    for level in (3, 4, 5):
+        assert values[("office_decision", f"level{level}")] == sum(
+            d.level == level for d in decided
+        )
+    assert values[("office_decision", "oss")] == sum(d.oss_days > 0 for d in decided)
+    assert values[("office_decision", "oss_days")] == sum(d.oss_days for d in decided)
+    assert values[("office_decision", "alternatives")] == sum(bool(d.alternatives) for d in decided)
+    at_4 = report(engine, "levels", SCHOOL_1, level=4)
+    values_4 = {(row["section"], row["key"]): row["value"] for row in at_4.rows}
+    assert values_4[("office_referral", "count")] == sum(d.level == 4 for d in decided)
+    assert values_4[("level2", "incidents")] == 0
 
 
 def check_tab(engine: sa.Engine, pushed: Pushed) -> None:
@@ -300,6 +390,12 @@ def check_progression(engine: sa.Engine, pushed: Pushed) -> None:
     pairs = Counter((f["student_id"], f["behavior_code"]) for f in counted)
     repeats = {f"{s}/{b}": n for (s, b), n in pairs.items() if n >= 2}
     assert section(result, "repeat", "incidents") == repeats
+    recorded = Counter((f["student_id"], f["behavior_code"]) for f in pushed.interventions.values())
+    assert section(result, "repeat", "interventions") == {
+        key: recorded[tuple(key.split("/"))] + recorded[(key.split("/")[0], None)]
+        for key in repeats
+    }
+    assert any(recorded[pair] for pair in recorded if f"{pair[0]}/{pair[1]}" in repeats)
     bypasses = Counter(f["behavior_code"] for f in counted if f.get("progression_bypassed"))
     assert section(result, "bypass", "bypasses") == {
         f"{SCHOOL_1}/{code}": count for code, count in bypasses.items()
@@ -313,6 +409,7 @@ def expected_equity(pushed: Pushed) -> dict[str, set[str]]:
         "removal": {f["student_id"] for f in counted if "removal" in f["actions"]},
         "iss": {f["student_id"] for f in counted if "iss" in f["actions"]},
         "tab_out": {t["student_id"] for t in pushed.tabs.values() if t["kind"] != "spot"},
+        "office_referral": {f["student_id"] for f in pushed.referrals.values()},
     }
     return outcomes
 
@@ -323,7 +420,7 @@ def check_equity(engine: sa.Engine, pushed: Pushed) -> None:
     thresholds = Thresholds(10, 30)
     shown = {row["outcome"] for row in result.rows}
     assert shown == set(outcomes)
-    assert "office_referral" not in shown
+    assert "office_referral" in shown
     for dimension in ("race", "sex", "iep", "grade"):
         members: dict[str, set[str]] = {}
         for student, groups in pushed.groups.items():
@@ -544,7 +641,7 @@ async def test_summary_command_prints_the_same_numbers_and_refuses_bad_filters(
     table = capsys.readouterr().out
     assert "[location]" in table
     assert "Hallway" in table
-    assert "Note: Office referrals are not recorded" in table
+    assert "Note: Office referrals (what SWIS calls major referrals) are counted" in table
     assert main([*base, "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("section,key,label,incidents")
     for argv, message in (

@@ -88,7 +88,7 @@ async def test_big5_on_screen_equals_the_api_and_counts_every_pushed_incident(
         api = district.api("/v1/summaries/big5")
         await show_view(pilot, panel, "behavior")
         await pilot.press("t")
-        columns = ["label", "incidents", "share"]
+        columns = ["label", "incidents", "office_referrals", "share"]
         assert panel.view is not None
         assert [column.replace(" ", "_") for column in panel.view.columns] == columns
         assert table_rows(panel) == api_rows(api, "behavior", columns)

@@ -11,6 +11,8 @@ from textual.app import App
 
 from schema.models import Action, FollowUpKind, IncidentDraft, InterventionKind
 from schema.store import DeviceStore
+from schema.sync_store import SyncStore
+from schema.wire import Change
 from tui.app import ClasslogApp
 from tui.log.level import LevelActionsScreen
 from tui.log.office import OfficeScreen
@@ -151,3 +153,42 @@ async def test_the_office_screen_sends_the_student_to_the_office(
         await pilot.press("ctrl+o")
         assert len(store.office_referrals_for("s-maya")) == 1
         assert store.todays_incidents() == []
+
+
+async def test_a_referrals_decision_from_the_office_shows_in_the_students_history(
+    store: DeviceStore, seen: Seen
+) -> None:
+    referral = store.refer_to_office("s-maya", "wpn-firearm", note="in the gym")
+    app = ClasslogApp(store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("m", "a", "ctrl+o")
+        assert "Office referral: WPN-FIREARM on" in seen(app)
+        assert "waiting for the office's decision" in seen(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        decided = {
+            "decided_level": 4,
+            "oss_days": 3.0,
+            "alternatives": ["Restorative circle"],
+            "decided_at": "2026-10-15T15:00:00.000+00:00",
+        }
+        SyncStore(store.connection).apply_pull_page(
+            [
+                Change(
+                    cursor=7,
+                    kind="office_referral",
+                    id=referral.id,
+                    op="upsert",
+                    fields=decided,
+                    field_hlc=dict.fromkeys(decided, "9999999999999:0000:server"),
+                )
+            ],
+            7,
+        )
+        await pilot.press("ctrl+o")
+        text = seen(app)
+        assert "History: Maya Lopez" in text
+        assert (
+            "Level 4: 3 days of OSS; alternatives to suspension offered: Restorative circle" in text
+        )
+        assert "waiting for the office's decision" not in text
