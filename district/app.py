@@ -22,7 +22,7 @@ from district.listen import start_listener
 from district.middleware import BodyLimitMiddleware
 from district.notify import ChangeNotifier
 from district.ratelimit import RateLimiter
-from district.routes import admin, devices, health, referrals, summaries, sync
+from district.routes import admin, devices, health, referrals, schools, summaries, sync
 from district.settings import Settings
 from district.state import District
 from schema.clock import WallClock, system_wall_ms
@@ -127,7 +127,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(UserError, _on_user_error)
     app.add_exception_handler(sa.exc.OperationalError, _on_database_unavailable)
-    for module in (health, devices, sync, admin, referrals, summaries):
+    for module in (health, devices, sync, admin, referrals, schools, summaries):
         app.include_router(module.router)
     _document_push_body(app)
     return app

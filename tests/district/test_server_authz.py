@@ -98,6 +98,18 @@ PROBES: dict[str, tuple[Probe, dict[str, int]]] = {
         lambda http, c: http.get("/v1/admin/config", headers=c.headers),
         {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
     ),
+    "GET /v1/admin/schools": (
+        lambda http, c: http.get("/v1/admin/schools", headers=c.headers),
+        {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
+    ),
+    "POST /v1/admin/referrals/{other school's}/decision": (
+        lambda http, c: http.post(
+            "/v1/admin/referrals/ref-s2/decision",
+            json={"level": 4, "oss_days": 3},
+            headers=c.headers,
+        ),
+        {"classroom": 403, "mobile": 403, "admin": 404, "district_admin": 200},
+    ),
     "GET /v1/summaries/big5 (own scope)": (
         lambda http, c: http.get("/v1/summaries/big5", headers=c.headers),
         {"classroom": 403, "mobile": 403, "admin": 200, "district_admin": 200},
@@ -152,6 +164,12 @@ async def test_every_endpoint_for_every_role_against_another_schools_data(
     await school_2.push(
         school_2.op("incident", "inc-s2", incident_fields("st7", school_2.device_id))
     )
+    referral = incident_fields("st7", school_2.device_id, behavior_code="WPN-OTHER")
+    for name in ("level", "actions"):
+        del referral[name]
+    assert await school_2.statuses(school_2.op("office_referral", "ref-s2", referral)) == [
+        "applied"
+    ]
     victim_response = await http.post(
         "/v1/devices/enroll",
         json={"code": make_code(engine, "mobile", SCHOOL_2), "device_id": "victim-2"},

@@ -122,21 +122,31 @@ class SummariesClient:
         total = data.get("total") if isinstance(data.get("total"), int) else len(rows)
         return [row for row in rows if isinstance(row, dict)], int(total)
 
-    async def schools(self) -> list[str]:
-        """The schools this device's scope has devices in (``GET /v1/admin/devices``): the
-        choices of the school filter."""
+    async def schools(self) -> list[tuple[str, str]]:
+        """The schools this device's scope has devices in (``GET /v1/admin/devices``), each
+        with its name from the roster (``GET /v1/admin/schools``; the id where the server
+        names none), by name: the choices of the school filter."""
         data = await self._get("/v1/admin/devices", {})
         if not isinstance(data, list):
             return []
-        return sorted(
-            {
-                str(device["school_id"])
-                for device in data
-                if isinstance(device, dict)
-                and device.get("school_id")
-                and not device.get("district_scope")
-            }
-        )
+        ids = {
+            str(device["school_id"])
+            for device in data
+            if isinstance(device, dict)
+            and device.get("school_id")
+            and not device.get("district_scope")
+        }
+        names: dict[str, str] = {}
+        try:
+            listed = await self._get("/v1/admin/schools", {})
+        except FetchError as error:
+            if error.offline:
+                raise
+            listed = []
+        for school in listed if isinstance(listed, list) else []:
+            if isinstance(school, dict) and school.get("id") in ids and school.get("name"):
+                names[str(school["id"])] = str(school["name"])
+        return sorted(((school, names.get(school, school)) for school in ids), key=_by_name)
 
     async def record(self, record_id: str) -> dict[str, Any]:
         """One record, read-only (``GET /v1/admin/records/{id}``)."""
@@ -144,3 +154,7 @@ class SummariesClient:
         if not isinstance(data, dict):
             raise FetchError("the server's record was not an object")
         return data
+
+
+def _by_name(school: tuple[str, str]) -> tuple[str, str]:
+    return (school[1].casefold(), school[0])

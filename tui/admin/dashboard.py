@@ -148,19 +148,19 @@ class DashboardScreen(Screen[None]):
         self.run_worker(self._fetch_schools(), group="schools", exit_on_error=False)
 
     class SchoolsFound(Message):
-        def __init__(self, school_ids: list[str]) -> None:
+        def __init__(self, schools: list[tuple[str, str]]) -> None:
             super().__init__()
-            self.school_ids = school_ids
+            self.schools = schools
 
     async def _fetch_schools(self) -> None:
         try:
-            school_ids = await self.admin.client.schools()
+            schools = await self.admin.client.schools()
         except FetchError:
             return
-        self.post_message(self.SchoolsFound(school_ids))
+        self.post_message(self.SchoolsFound(schools))
 
     def on_dashboard_screen_schools_found(self, message: SchoolsFound) -> None:
-        self.query_one(FilterBar).set_schools(message.school_ids)
+        self.query_one(FilterBar).set_schools(message.schools)
 
     # -- loading ------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Select
 
 from tui.admin.filters import PERIOD_LABELS, WHOLE_SCOPE, Filters, Period
+from tui.text import one_line
 
 GRADES = ("KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 LEVELS = (2, 3, 4, 5)
@@ -85,12 +86,16 @@ class FilterBar(Horizontal):
             self.filters = filters
             self.post_message(self.Changed(filters))
 
-    def set_schools(self, school_ids: list[str]) -> None:
-        """Offer these schools beside the whole scope (one school alone needs no choice)."""
+    def set_schools(self, schools: list[tuple[str, str]]) -> None:
+        """Offer these schools (id, name) by name beside the whole scope (one school alone
+        needs no choice)."""
         select = self.query_one("#filter-school", Select)
-        if len(school_ids) < 2:
+        if len(schools) < 2:
             return
-        options = [("All my schools", WHOLE_SCOPE), *((school, school) for school in school_ids)]
+        options = [
+            ("All my schools", WHOLE_SCOPE),
+            *((one_line(name), school) for school, name in schools),
+        ]
         select.set_options(options)
         select.value = self.filters.school
 
