@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from textual.binding import ActiveBinding
 
     from schema.store import DeviceStore
+    from tui.support.poll import RequestPoll
+    from tui.support.watch import RequestWatcher
 
 Clock = Callable[[], datetime]
 
@@ -83,6 +85,10 @@ class ClasslogApp(App[int]):
         self._students: dict[str, StudentRow] | None = None
         self.startup_ms: float | None = None
         self._keys = KeySequencer(self)
+        self.mobile = reader.meta("enrolled_role") == "mobile"
+        """Enrolled as a mobile response device: home is the school, calls ring."""
+        self._support_poll: RequestPoll | None = None
+        self._watcher: RequestWatcher | None = None
 
     async def on_event(self, event: events.Event) -> None:
         """Keys from the terminal go through the type-ahead sequencer (see tui.typeahead)."""
@@ -102,6 +108,11 @@ class ClasslogApp(App[int]):
                     self._store = DeviceStore(self.reader.connection, wall=self.reader.wall)
         return self._store
 
+    @property
+    def store_loaded(self) -> bool:
+        """Whether the store is open already (reading :attr:`store` would not block)."""
+        return self._store is not None
+
     def _load_store(self) -> None:
         store = self.store
         store.grid()
@@ -118,6 +129,39 @@ class ClasslogApp(App[int]):
     def wait_for_store_loader(self) -> None:
         if self._store_loader is not None:
             self._store_loader.join()
+
+    @property
+    def support_poll(self) -> RequestPoll:
+        """The support requests on this device, re-read only when the database changed."""
+        if self._support_poll is None:
+            from tui.support.poll import RequestPoll
+
+            self._support_poll = RequestPoll(self.reader.connection)
+        return self._support_poll
+
+    def _watch_requests(self) -> None:
+        """A new call rings the bell and shows its banner over whatever screen is open."""
+        if not self.store_loaded:
+            return
+        if self._watcher is None:
+            from tui.support.watch import RequestWatcher
+
+            self._watcher = RequestWatcher(self.reader.meta("device_id"))
+        fresh = self._watcher.new_calls(self.support_poll.requests(self.store))
+        if not fresh:
+            return
+        self.bell()
+        from tui.support.banner import RequestBannerScreen
+
+        banner = next(
+            (screen for screen in self.screen_stack if isinstance(screen, RequestBannerScreen)),
+            None,
+        )
+        if banner is not None:
+            for _ in fresh:
+                banner.another_call()
+            return
+        self.push_screen(RequestBannerScreen(fresh[0], others=len(fresh) - 1))
 
     def now(self) -> datetime:
         """Now, by the injected clock or the device's (server-corrected) clock."""
@@ -151,6 +195,10 @@ class ClasslogApp(App[int]):
             from tui.setup.first_run import NoRosterScreen
 
             return NoRosterScreen()
+        if self.mobile:
+            from tui.home.mobile import MobileHomeScreen
+
+            return MobileHomeScreen()
         from tui.home.screen import HomeScreen
 
         return HomeScreen()
@@ -161,6 +209,10 @@ class ClasslogApp(App[int]):
         record_startup(self.startup_ms)
         end_startup_gc_pause()
         self.load_store_in_background()
+        if self.mobile:
+            from tui.support.watch import WATCH_SECONDS
+
+            self.set_interval(WATCH_SECONDS, self._watch_requests)
 
     def action_help(self) -> None:
         from tui.help import HelpScreen

@@ -79,6 +79,17 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"none of {texts!r} ever appeared on screen:\n{screen}")
 
+    def wait_until_gone(self, text: str, timeout: float = 20.0) -> str:
+        """The screen once ``text`` has left it."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text not in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} stayed on screen:\n{screen}")
+
     def kill(self) -> None:
         subprocess.run(
             ["tmux", "-S", str(self.socket), "kill-server"],

@@ -26,6 +26,7 @@ from tui.appref import classlog_of
 from tui.formatting import STARTED_BY_WORDS, TAB_KIND_SHORT, student_name
 from tui.home.running_tabs import RunningTabs
 from tui.home.student_list import StudentList, header_line
+from tui.home.support_line import SupportLine
 from tui.home.sync_status import (
     ENROLL_HINT,
     START_HINT,
@@ -35,17 +36,23 @@ from tui.home.sync_status import (
     daemon_state,
     draining_progress,
 )
+from tui.support.poll import ACTIVE_STATES, own_request
 from tui.text import literal, one_line
 
 if TYPE_CHECKING:
+    from schema.models import TabEvent
     from tui.app import ClasslogApp
     from tui.log.draft import LogResult
+    from tui.support.call import SupportCall
     from tui.tabs.dialogs import TabStart, TabStop
 
 FILTER_CHARACTERS = frozenset("'\N{RIGHT SINGLE QUOTATION MARK} -.")
 """Typed after a first letter, these are part of a name (Space included: "naomi d")."""
 KIND_BY_NUMBER = {1: TabKind.SPOT, 2: TabKind.OUT, 3: TabKind.OUT_AND_BACK}
 SYNC_POLL_SECONDS = 2.0
+SUPPORT_POLL_SECONDS = 0.25
+"""The support line reads the requests when the database changed (one pragma otherwise) and
+redraws its words, which change with time alone ("sending…" turns to "not sent" after 5 s)."""
 
 
 class HomeScreen(Screen[None]):
@@ -147,6 +154,22 @@ class HomeScreen(Screen[None]):
             tooltip="What the district refused for good, and why",
         ),
         Binding(
+            "ctrl+r",
+            "call_support",
+            "Call support",
+            id="home.call_support",
+            show=False,
+            tooltip="Call mobile response staff to this room (the line above sync follows it)",
+        ),
+        Binding(
+            "ctrl+x",
+            "cancel_support",
+            "Cancel call",
+            id="home.cancel_support",
+            show=False,
+            tooltip="Cancel your call for support (asks first)",
+        ),
+        Binding(
             "escape",
             "clear",
             "Clear",
@@ -171,6 +194,11 @@ class HomeScreen(Screen[None]):
         for that student is linked to its record (the store keeps a Level 1 link on the device)."""
         self._drain: DrainProgress | None = None
         """The backlog's progress bar, mounted when a drain is first seen."""
+        self._support_active = False
+        """This device's latest call for support is open or accepted (ctrl+x is offered)."""
+        self._support_watch: bool | None = None
+        """Whether the support line polls: unknown until the store has loaded, then only once
+        this device has a call (a teacher who never calls costs no query while typing)."""
         self._records_may_have_changed = False
         """Set when a screen that can edit records is opened; the follow-ups are recounted on
         return (a dialog closing does not need it)."""
@@ -187,6 +215,7 @@ class HomeScreen(Screen[None]):
         yield RunningTabs(id="home-tabs")
         yield Static(id="home-status", markup=False)
         yield Static(id="home-saved", markup=False)
+        yield SupportLine(id="home-support")
         yield SyncStatusLine(id="home-sync")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -195,18 +224,22 @@ class HomeScreen(Screen[None]):
         return self.query_one(StudentList)
 
     def on_mount(self) -> None:
-        reader = self.classlog.reader
-        self.sections = reader.sections_for(reader.staff_id)
-        self.section = reader.section_now(self.sections) or (
-            self.sections[0] if self.sections else None
-        )
+        self.sections, self.section = self.first_section()
         self._load_section()
         self.refresh_day()
         self._poll_sync()
         self.set_interval(1.0, self.refresh_timers)
         self.set_interval(SYNC_POLL_SECONDS, self._poll_sync)
+        self._poll_support()
+        self.set_interval(SUPPORT_POLL_SECONDS, self._poll_support)
         self._loaded = True
         self.student_list.focus()
+
+    def first_section(self) -> tuple[list[SectionRow], SectionRow | None]:
+        """The teacher's sections, and the one home opens on: the one in session now."""
+        reader = self.classlog.reader
+        sections = reader.sections_for(reader.staff_id)
+        return sections, reader.section_now(sections) or (sections[0] if sections else None)
 
     def on_screen_resume(self) -> None:
         if self._loaded:
@@ -303,13 +336,17 @@ class HomeScreen(Screen[None]):
         running = len(self.running)
         self.query_one("#home-status", Static).update(
             f"Follow-ups open: {self.open_follow_up_count} (ctrl+f)  \N{MIDDLE DOT}  "
-            f"{running} {'break' if running == 1 else 'breaks'} running",
+            f"{running} {'break' if running == 1 else 'breaks'} running{self.status_hint}",
             layout=False,
         )
         saved = self.query_one("#home-saved", Static)
         saved.display = self.last_saved is not None
         if self.last_saved is not None:
             saved.update(self.last_saved)
+
+    status_hint = "  \N{MIDDLE DOT}  ctrl+r calls support"
+    """Said after the counts: the key a teacher may need in a hurry and the footer has no room
+    for."""
 
     def refresh_timers(self) -> None:
         """Redraw the running Take a Break timers (every second)."""
@@ -392,9 +429,13 @@ class HomeScreen(Screen[None]):
 
     @on(StudentList.Picked)
     def _log_for(self, event: StudentList.Picked) -> None:
+        self.log_students(event.students)
+
+    def log_students(self, students: list[StudentRow]) -> None:
+        """Open the log flow for ``students``."""
         from tui.log.behavior import BehaviorPickerScreen
 
-        self.app.push_screen(BehaviorPickerScreen(event.students), self._logged)
+        self.app.push_screen(BehaviorPickerScreen(students), self._logged)
 
     def _logged(self, result: LogResult | None) -> None:
         if result is None:
@@ -444,8 +485,12 @@ class HomeScreen(Screen[None]):
         )
 
     def _start_tab(self, student: StudentRow, choice: TabStart | None) -> None:
+        self.start_tab(student, choice)
+
+    def start_tab(self, student: StudentRow, choice: TabStart | None) -> TabEvent | None:
+        """Start the break the dialog chose (None: it was cancelled); the break, once saved."""
         if choice is None:
-            return
+            return None
         try:
             tab = self.classlog.store.start_tab(
                 student.sourced_id,
@@ -455,7 +500,7 @@ class HomeScreen(Screen[None]):
             )
         except UserError as error:
             self.classlog.report_error(error)
-            return
+            return None
         words = (
             f"Take a Break started: {student_name(student)}, {TAB_KIND_SHORT[tab.kind]}, "
             f"{STARTED_BY_WORDS[tab.started_by]}"
@@ -465,6 +510,7 @@ class HomeScreen(Screen[None]):
         self.refresh_day()
         self.student_list.highlight_student(student.sourced_id)
         self.notify(words, title="Saved", markup=False)
+        return tab
 
     def action_stop_tab(self) -> None:
         self.running = self.classlog.reader.running_tabs()
@@ -538,6 +584,90 @@ class HomeScreen(Screen[None]):
         self.refresh_day()
         self.student_list.highlight_student(tab.student_id)
         self.notify(words, title="Saved", markup=False)
+
+    # -- support requests (R9) --------------------------------------------------------------
+
+    def _poll_support(self) -> None:
+        """The teacher's line: this device's latest call, in words that are true now. Skipped
+        until the store has loaded in the background (start-up stays light)."""
+        classlog = self.classlog
+        if not classlog.store_loaded or self._support_watch is False:
+            return
+        requests = classlog.support_poll.requests(classlog.store)
+        if self._support_watch is None:
+            self._support_watch = bool(requests)
+            if not requests:
+                return
+        request = own_request(requests, classlog.reader.meta("device_id"))
+        now = classlog.now().astimezone(classlog.reader.timezone)
+        self.query_one(SupportLine).show_request(request, now)
+        if (request is not None and request.state in ACTIVE_STATES) != self._support_active:
+            self._support_active = not self._support_active
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_support":
+            return self._support_active
+        return True
+
+    def action_call_support(self) -> None:
+        from tui.support.call import CallSupportScreen
+
+        student = self.student_list.highlighted_student
+        self.app.push_screen(CallSupportScreen(student, self._room()), self._call_support)
+
+    def _room(self) -> str:
+        """The room as home names it: the section's title (its period first), or the school."""
+        if self.section is None:
+            return "All students"
+        return self.section.title
+
+    def _call_support(self, call: SupportCall | None) -> None:
+        if call is None:
+            return
+        from schema.support import send_request
+
+        try:
+            send_request(
+                self.classlog.store,
+                student_ids=(call.student.sourced_id,) if call.student is not None else (),
+                urgency=call.urgency,
+                note=call.note,
+                section_id=self.section.sourced_id if self.section is not None else None,
+                room=self._room(),
+            )
+        except UserError as error:
+            self.classlog.report_error(error)
+            return
+        self._support_watch = True
+        self.classlog.support_poll.invalidate()
+        self._poll_support()
+
+    def action_cancel_support(self) -> None:
+        requests = self.classlog.support_poll.requests(self.classlog.store)
+        request = own_request(requests, self.classlog.reader.meta("device_id"))
+        if request is None or request.state not in ACTIVE_STATES:
+            self.notify("No call for support is open.", markup=False)
+            return
+        from tui.records.dialogs import ConfirmScreen
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Cancel your call for support?",
+                "The responders are told it is cancelled. Call again with ctrl+r if needed.",
+            ),
+            lambda yes: self._cancel_support(request.id) if yes else None,
+        )
+
+    def _cancel_support(self, request_id: str) -> None:
+        from schema.support import cancel_request
+
+        try:
+            cancel_request(self.classlog.store, request_id)
+        except UserError as error:
+            self.classlog.report_error(error)
+        self.classlog.support_poll.invalidate()
+        self._poll_support()
 
     # -- sync -------------------------------------------------------------------------------
 
