@@ -29,7 +29,7 @@ from district.db import WriteTx, checkpoint_sqlite, grid_behavior_codes, write_t
 from district.plan_rules import PlanChecker, refusal_words
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
-from district.support import SupportOps, SupportRejection
+from district.support import SupportOps, SupportRejection, unlink_record
 from schema.contract import ContractError, check_fields
 from schema.errors import ClasslogError
 from schema.fields import REFERRAL_DECISION_FIELDS, REQUIRED_ON_CREATE
@@ -226,6 +226,8 @@ class _Push:
         children = self.records.children(record.id) if record.kind == "incident" else []
         self.records.tombstone(record, hlc)
         self.retracted = True
+        if record.kind == "incident":
+            unlink_record(self.tx, record.id)
         for child in children:
             if child.kind in ("follow_up", "intervention"):
                 self.records.tombstone(child, hlc)

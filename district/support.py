@@ -351,6 +351,22 @@ class SupportOps:
         return OpResult(op_id=op.op_id, status=OpStatus.SUPERSEDED, reason=reason)
 
 
+def unlink_record(tx: WriteTx, record_id: str) -> None:
+    """R1: a request resolved with a record that was retracted (edited down to Level 1, or
+    withdrawn) stops naming it; its devices pull it again without the link."""
+    table = tables.support_requests
+    linked = tx.connection.execute(
+        sa.select(table.c.id, table.c.school_id).where(table.c.incident_id == record_id)
+    ).all()
+    for request_id, school_id in linked:
+        tx.connection.execute(
+            sa.update(table)
+            .where(table.c.id == request_id)
+            .values(incident_id=None, cursor=tx.next_cursor())
+        )
+        _notify(tx, school_id)
+
+
 def visible(device: Device, table: sa.Table) -> sa.ColumnElement[bool]:
     """The requests a device pulls: its school's (mobile, admin), or its own (classroom)."""
     if device.role == "classroom":

@@ -793,6 +793,25 @@ class DeviceStore(DeviceReader):
             "SELECT id FROM tab_events WHERE incident_id = ?", (incident_id,)
         ).fetchall():
             self._scrub_tab_link(write, tab["id"])
+        self._scrub_support_links(write, incident_id)
+
+    def _scrub_support_links(self, write: _Write, incident_id: str) -> None:
+        """R1: a support request resolved with this record stops naming it, here and in any
+        change not yet sent (the server drops its copy of the link when the record's
+        retraction arrives)."""
+        for pending in write.connection.execute(
+            "SELECT seq, fields FROM outbox WHERE kind = 'support_request' AND instr(fields, ?)",
+            (incident_id,),
+        ).fetchall():
+            fields = json.loads(pending["fields"])
+            if fields.get("incident_id") == incident_id:
+                fields["incident_id"] = None
+                write.connection.execute(
+                    "UPDATE outbox SET fields = ? WHERE seq = ?", (_json(fields), pending["seq"])
+                )
+        write.connection.execute(
+            "UPDATE support_requests SET incident_id = NULL WHERE incident_id = ?", (incident_id,)
+        )
 
     def _scrub_tab_link(self, write: _Write, tab_id: str) -> None:
         for pending in write.connection.execute(

@@ -212,6 +212,13 @@ class SyncStore:
         ).fetchall()
         return [PendingOp(*tuple(row)) for row in rows]
 
+    def urgent_pending(self) -> bool:
+        """Whether a support request change waits in the outbox: worth ending a backoff for."""
+        row = self.connection.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'support_request' LIMIT 1"
+        ).fetchone()
+        return row is not None
+
     def dead_letter_count(self) -> int:
         count: int = self.connection.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
         return count

@@ -230,15 +230,20 @@ CROWD_CLIENT = r"""
 import asyncio, json, sys
 import httpx
 
-async def poll(client, token, stop_at):
+async def poll(client, token, stop_at, caught_up):
     cursor = 0
     headers = {"Authorization": f"Bearer {token}"}
+    wait = 0
     while asyncio.get_running_loop().time() < stop_at:
         try:
-            reply = await client.get("/v1/sync/pull", params={"cursor": cursor, "wait": 25},
+            reply = await client.get("/v1/sync/pull", params={"cursor": cursor, "wait": wait},
                                      headers=headers, timeout=40)
             if reply.status_code == 200:
-                cursor = reply.json()["cursor"]
+                body = reply.json()
+                cursor = body["cursor"]
+                if not body["has_more"] and wait == 0:
+                    wait = 25
+                    caught_up()
             else:
                 await asyncio.sleep(1)
         except httpx.HTTPError:
@@ -247,9 +252,17 @@ async def poll(client, token, stop_at):
 async def main():
     url, seconds, tokens = sys.argv[1], float(sys.argv[2]), json.loads(sys.stdin.read())
     limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens))
+    waiting = len(tokens)
+
+    def caught_up():
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0:
+            print("ready", flush=True)
+
     async with httpx.AsyncClient(base_url=url, limits=limits) as client:
         stop_at = asyncio.get_running_loop().time() + seconds
-        await asyncio.gather(*(poll(client, token, stop_at) for token in tokens))
+        await asyncio.gather(*(poll(client, token, stop_at, caught_up) for token in tokens))
 
 asyncio.run(main())
 """
@@ -281,7 +294,7 @@ def start_crowd(world: World, count: int, seconds: float) -> subprocess.Popen[st
     process = subprocess.Popen(
         [sys.executable, "-c", CROWD_CLIENT, world.url, str(seconds)],
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
@@ -289,6 +302,9 @@ def start_crowd(world: World, count: int, seconds: float) -> subprocess.Popen[st
     assert process.stdin is not None
     process.stdin.write(json.dumps(tokens))
     process.stdin.close()
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        raise SystemExit("the simulated mobile devices did not catch up")
     return process
 
 
@@ -302,7 +318,6 @@ def run_case(
         world.start_server()
         if crowd:
             crowd_process = start_crowd(world, crowd, seconds=3600)
-            time.sleep(3)
         teacher = world.device("teacher", "classroom", TEACHER, delay=delay)
         responder = world.device("responder", "mobile", RESPONDER, delay=delay)
         latencies = measure(world, teacher, responder, samples)

@@ -141,14 +141,25 @@ class Daemon:
         return None
 
     async def _sleep(self, seconds: float) -> None:
-        """Wait out a backoff; stop and "sync now" end it early."""
+        """Wait out a backoff; stop and "sync now" end it early, and so does a support request
+        written meanwhile: a call for help is tried at once, not minutes later."""
         self.wake.clear()
-        interrupt = _any_event(self.stop, self.wake)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(interrupt.event.wait(), timeout=seconds)
-        finally:
-            interrupt.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not (self.stop.is_set() or self.wake.is_set()):
+            if self.changed.is_set():
+                self.changed.clear()
+                if await self.engine.db(self.engine.store.urgent_pending):
+                    return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            interrupt = _any_event(self.stop, self.wake, self.changed)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(interrupt.event.wait(), timeout=remaining)
+            finally:
+                interrupt.close()
 
 
 class _AnyEvent:

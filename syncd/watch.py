@@ -6,6 +6,12 @@ and shared-memory files, and a watch on a path that disappears goes blind. Any e
 database's files only wakes a check of ``data_version`` on the daemon's own connection, which
 changes when another connection committed and never for reads (nor for the daemon's own
 writes), so a TUI scrolling through records never triggers a push.
+
+A commit's file events come from writing its frames to the WAL; it becomes visible only after
+the fsync that follows, which makes no event of its own (the shared-memory index is updated
+through a memory map). On a slow disk the check can run inside that gap and see nothing new;
+so an event that shows no new commit is checked again a few times over the next second
+(``RECHECK_SECONDS``), or a call for help could sit unsent until the long-poll times out.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from watchfiles import Change, awatch
 
 DEBOUNCE_MS = 30
 STEP_MS = 20
+RECHECK_SECONDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+"""Delays between the re-checks of ``data_version`` after an event that showed no commit."""
 
 
 def database_filter(database: Path) -> Callable[[Change, str], bool]:
@@ -46,7 +54,13 @@ async def watch_commits(
         recursive=False,
         rust_timeout=1000,
     ):
-        version = await data_version()
-        if version != last:
-            last = version
-            changed.set()
+        for delay in (0.0, *RECHECK_SECONDS):
+            if delay:
+                await asyncio.sleep(delay)
+            version = await data_version()
+            if version != last:
+                last = version
+                changed.set()
+                break
+            if stop.is_set():
+                return

@@ -12,7 +12,17 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from serverkit import SCHOOL_1, SCHOOL_2, SECTION_1A, DeviceClient, Fleet, Wall, enroll, view
+from serverkit import (
+    SCHOOL_1,
+    SCHOOL_2,
+    SECTION_1A,
+    DeviceClient,
+    Fleet,
+    Wall,
+    enroll,
+    incident_fields,
+    view,
+)
 
 from district.support import ExpirySweeper
 from schema.ids import new_id
@@ -220,6 +230,47 @@ async def test_only_the_responder_resolves_and_a_link_must_be_a_level_2_record_i
     held = await held_request(fleet.classroom_1a, request_id)
     assert held is not None
     assert (held["state"], held["outcome"], held["incident_id"]) == ("resolved", "logged", None)
+
+
+async def test_a_linked_record_retracted_later_is_no_longer_named_by_the_request(
+    fleet: Fleet,
+) -> None:
+    """R1: the responder resolved with a Level 2 record, then edited it down to Level 1 (its
+    device retracts it): the request the school sees stops naming it."""
+    request_id, _ = await send(fleet.classroom_1a)
+    mobile = fleet.mobile_1
+    incident_id = new_id()
+    await mobile.push(
+        mobile.op("incident", incident_id, incident_fields("st1", mobile.device_id, staff_id="m1"))
+    )
+    await mobile.push(mobile.op("support_request", request_id, accept_fields("m1")))
+    resolve = {
+        "state": "resolved",
+        "outcome": "logged",
+        "incident_id": incident_id,
+        "resolved_at": _now(),
+        "updated_at": _now(),
+    }
+    answer = await mobile.push(mobile.op("support_request", request_id, resolve))
+    assert answer["results"][0] == {
+        "op_id": answer["results"][0]["op_id"],
+        "status": "applied",
+        "reason": None,
+        "retry": False,
+    }
+    linked = await held_request(fleet.classroom_1a, request_id)
+    assert linked is not None
+    assert linked["incident_id"] == incident_id
+    _, cursor = await fleet.admin_1.pull_all()
+    await mobile.push(mobile.op("incident", incident_id, op="retract"))
+    changes, _ = await fleet.admin_1.pull_all(cursor)
+    held = view(changes)
+    assert held[("incident", incident_id)] is None
+    assert held[("support_request", request_id)]["incident_id"] is None  # type: ignore[index]
+    for device in (fleet.classroom_1a, fleet.mobile_1):
+        final = await held_request(device, request_id)
+        assert final is not None
+        assert final["incident_id"] is None
 
 
 async def test_a_change_that_is_not_a_state_change_is_refused(fleet: Fleet) -> None:

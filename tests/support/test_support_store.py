@@ -339,3 +339,26 @@ def test_expired_and_closed_states_in_the_teachers_words(
         assert request is not None
         assert status_words(request, wall.moment) == words
         teacher.connection.execute("UPDATE sync_state SET pull_cursor = 0")
+
+
+def test_a_linked_record_edited_down_to_level_1_is_no_longer_named_by_the_request(
+    teacher: DeviceStore, responder: DeviceStore
+) -> None:
+    from schema.store import IncidentChanges
+
+    request_id = _arrive(teacher, responder)
+    accept_request(responder, request_id)
+    acknowledge(responder)
+    record = responder.log_incident(
+        IncidentDraft(student_id="s-2", behavior_code="DIS-CLASS", level=2)
+    )
+    resolve_request(responder, request_id, "logged", record.id)
+    responder.edit_incident(record.id, IncidentChanges(level=1))
+    resolved = get_request(responder, request_id)
+    assert resolved is not None
+    assert (resolved.state, resolved.outcome, resolved.incident_id) == ("resolved", "logged", None)
+    queued = responder.connection.execute(
+        "SELECT fields FROM outbox WHERE kind = 'support_request'"
+    ).fetchall()
+    assert queued
+    assert all(record.id not in row["fields"] for row in queued)

@@ -140,3 +140,30 @@ async def test_ops_waiting_for_retry_do_not_hold_back_the_pull(network: Network)
     assert mobile.pending() > 0
     assert mobile.store.incident(arrived).origin == "remote"
     assert "retry" in (mobile.sync_store.state()["last_error"] or "")
+
+
+async def test_a_support_request_written_during_a_long_backoff_is_tried_at_once(
+    network: Network,
+) -> None:
+    """A call for help must not wait out minutes of backoff once the network may be back: a
+    support request written while the daemon backs off ends the wait. An ordinary record
+    written meanwhile does not."""
+    from schema.support import send_request
+
+    teacher = network.device("teacher")
+    teacher.store.set_config(school_id="school-1")
+    teacher.log(level=2)
+    for _ in range(3):
+        teacher.transport.faults.append(Fault("status", status=503, path="push"))
+    daemon = Daemon(teacher.engine, backoff=Backoff(base=300, uniform=lambda low, high: high))
+    runner = asyncio.create_task(daemon.run())
+    assert await _until(lambda: daemon.stats.failures == 1)
+    teacher.log(level=2, student="stu-2")
+    await asyncio.sleep(1.0)
+    rounds_after_a_record = daemon.stats.rounds
+    send_request(teacher.store, note="help")
+    retried = await _until(lambda: daemon.stats.rounds > rounds_after_a_record)
+    daemon.stop.set()
+    await asyncio.wait_for(runner, 10)
+    assert rounds_after_a_record == 1
+    assert retried
