@@ -5,7 +5,8 @@ The history reaches the server the way real records do: through the push API, fr
 mobile-response devices, so the summaries count exactly what a district would have received.
 It is deterministic for a given seed and the day it is made: a few students with many Level 2
 incidents, class-period hours, weekdays only, removals and In-School Suspensions now and then,
-Take a Break events, and follow-ups (most done, some open, some overdue).
+Take a Break events, follow-ups (most done, some open, some overdue), and a few office referrals,
+most with the office's decision recorded.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class History:
     incidents: int
     tabs: int
     follow_ups: int
+    referrals: tuple[str, ...] = ()
+    """The office referrals' ids, oldest first."""
 
 
 def roster_students(roster: Path) -> tuple[list[DemoStudent], list[str]]:
@@ -87,6 +90,20 @@ def level2_behaviors(grade: str = "07") -> list[str]:
     ]
     common = [code for code in COMMON_BEHAVIORS if code in allowed]
     return common + [code for code in allowed if code not in common]
+
+
+def office_behaviors(grade: str = "07") -> list[str]:
+    """Grid codes the office handles (range starting at Level 3) in middle school, with no
+    Title IX flag: what a teacher sends a student to the office for."""
+    from schema.grid import default_grid
+
+    grid = default_grid()
+    year = grid.school_years()[-1]
+    return [
+        entry.code
+        for entry in grid.behaviors(year, grade)
+        if entry.office_managed and not entry.title_ix
+    ]
 
 
 def school_days(first: date, last: date) -> Iterator[date]:
@@ -150,6 +167,9 @@ def make_history(
         )
 
     incidents = tabs = follow_ups = 0
+    referrals: list[str] = []
+    office = office_behaviors()
+    office_rng = random.Random(seed + 1)
     for day in school_days(first, last):
         month_factor = 1.0 + 0.25 * (day.month in (10, 11, 2, 3))
         count = max(0, round(rng.gauss(per_day * month_factor, per_day / 4)))
@@ -231,7 +251,73 @@ def make_history(
                 tab["reflection"] = "Talked about what to try next time."
             op("tab", str(uuid7()), tab)
             tabs += 1
-    return History(ops, incidents, tabs, follow_ups)
+        for _ in range(max(0, round(office_rng.gauss(per_day * 0.05, per_day * 0.03)))):
+            student = _pick(office_rng, student_weights)
+            sent = datetime.combine(
+                day, time(_pick(office_rng, HOUR_WEIGHTS), office_rng.randrange(60)),
+                tzinfo=TIME_ZONE,
+            )  # fmt: skip
+            if sent > now:
+                continue
+            referral_id = str(uuid7())
+            op(
+                "office_referral",
+                referral_id,
+                {
+                    "student_id": student.sourced_id,
+                    "staff_id": office_rng.choice(staff),
+                    "device_id": device_id,
+                    "behavior_code": office_rng.choice(office),
+                    "occurred_at": _stamp(sent),
+                    "tz": TIME_ZONE.key,
+                    "location": _pick(office_rng, LOCATIONS),
+                    "note": "",
+                    "created_at": _stamp(sent),
+                    "updated_at": _stamp(sent),
+                },
+            )
+            referrals.append(referral_id)
+    return History(ops, incidents, tabs, follow_ups, tuple(referrals))
+
+
+ALTERNATIVES = ("Restorative conference", "Check-in/check-out", "Community service at school")
+
+
+def decide_referrals(database_url: str, history: History, seed: int = 11) -> int:
+    """The office's decision on most of the demo's referrals (the newest few still waiting), as
+    an administrator records them: the lowest level the grid allows, the plan's fewest days of
+    OSS for it, or an alternative to suspension instead at Level 3 now and then."""
+    from district.clock import ServerClock
+    from district.db import create_engine
+    from district.referrals import Decision, ReferralError, decide_referral
+    from schema.grid import default_grid
+    from schema.rules import OSS_DAYS_BY_LEVEL
+
+    rng = random.Random(seed + 2)
+    levels = {entry.code: entry.levels for entry in default_grid()}
+    codes = {
+        op["id"]: op["fields"]["behavior_code"]
+        for op in history.ops
+        if op["kind"] == "office_referral"
+    }
+    engine = create_engine(database_url)
+    clock = ServerClock("demo-office")
+    decided = 0
+    try:
+        for referral_id in history.referrals[:-3]:
+            level = min(level for level in levels[codes[referral_id]] if level >= 3)
+            if level == 3 and rng.random() < 0.4:
+                decision = Decision(3, 0.0, (rng.choice(ALTERNATIVES),))
+            else:
+                decision = Decision(level, OSS_DAYS_BY_LEVEL[level][0])
+            try:
+                decide_referral(engine, None, referral_id, decision, clock)
+            except ReferralError as error:
+                raise SeedError(f"a demo referral's decision was refused: {error}") from None
+            decided += 1
+    finally:
+        engine.dispose()
+    return decided
 
 
 def history_start(roster: Path, today: date, days: int) -> date:
@@ -337,7 +423,10 @@ def run_admin_demo(base: Path, env: dict[str, str]) -> int:
         if fresh:
             print("seeding about 100 days of history for the demo district...", flush=True)
             try:
-                seed_history(url, code("--school", DEMO_SCHOOL, "--role", "mobile"), roster)
+                history = seed_history(
+                    url, code("--school", DEMO_SCHOOL, "--role", "mobile"), roster
+                )
+                decide_referrals(database, history)
             except SeedError as error:
                 raise UserError(f"demo set-up failed: {error}") from None
         _run(_classlog("enroll", url, code("--role", "admin"), "--name", "demo admin"), admin_env)

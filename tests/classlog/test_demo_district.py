@@ -1,7 +1,7 @@
-"""The admin demo's history against the district it is pushed to: every incident it makes for a
-given day must pass the server's plan rules once the demo roster is imported, including in the
-first weeks of the school year the roster names (the server's year starts there, not on the
-device default)."""
+"""The admin demo's history against the district it is pushed to: every incident and office
+referral it makes for a given day must pass the server's plan rules once the demo roster is
+imported, including in the first weeks of the school year the roster names (the server's year
+starts there, not on the device default)."""
 
 from __future__ import annotations
 
@@ -33,12 +33,16 @@ def test_every_demo_incident_passes_the_servers_plan_rules(tmp_path: Path, today
     students, teachers = roster_students(roster)
     now = datetime.combine(today, time(16), tzinfo=TIME_ZONE).astimezone(UTC)
     history = make_history(
-        students, teachers, "dev-demo", first=first, last=today, per_day=4, seed=3, now=now
+        students, teachers, "dev-demo", first=first, last=today, per_day=14, seed=3, now=now
     )
     incidents = [op["fields"] for op in history.ops if op["kind"] == "incident"]
+    referrals = [op["fields"] for op in history.ops if op["kind"] == "office_referral"]
     assert incidents
+    assert len(referrals) == len(history.referrals) > 0
     with engine.connect() as connection:
         checker = PlanChecker(connection)
         for fields in incidents:
             checker.check_incident(fields, fields["student_id"])
+        for fields in referrals:
+            checker.check_referral(fields, fields["student_id"])
     engine.dispose()

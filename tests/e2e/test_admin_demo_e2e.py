@@ -19,6 +19,15 @@ def counted(database: Path) -> int:
     return int(row[0])
 
 
+def referrals(database: Path) -> tuple[int, int]:
+    """Office referrals in the demo district, and how many carry the office's decision."""
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT count(*), count(decided_level) FROM office_referrals WHERE tombstone = 0"
+        ).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def test_the_admin_demo_opens_the_dashboard_on_a_district_with_history(
     tmux: Any, classlog_command: Any, tmp_path: Path
 ) -> None:
@@ -28,6 +37,8 @@ def test_the_admin_demo_opens_the_dashboard_on_a_district_with_history(
     assert "scope: the district" in screen
     assert "View 1/" in screen
     assert counted(keep / "district.db") > 500
+    sent, decided = referrals(keep / "district.db")
+    assert sent > decided > 0
     for panel, title in (("3", "Take a Break"), ("4", "Follow-ups"), ("6", "Equity")):
         tmux.send(panel)
         screen = tmux.wait_for(f"{title}: 20", timeout=60)
