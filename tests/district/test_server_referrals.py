@@ -5,15 +5,21 @@ refusal, nothing written), and scope (another school's administrator sees no suc
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from serverkit import Fleet, incident_fields
+from migration_data import DATA, build_at, expected, load_rows, snapshot
+from serverkit import SCHOOL_1, Fleet, enroll, incident_fields, server_settings
 
 from classlog.cli import main as classlog_main
 from district import tables
+from district.app import create_app
+from district.db import create_engine, migrate
 
 
 def referral_fields(student: str, device_id: str, **extra: Any) -> dict[str, Any]:
@@ -259,3 +265,46 @@ async def test_the_command_line_records_a_decision_and_refuses_a_broken_one_in_o
     changes, _ = await fleet.mobile_1.pull_all()
     pulled = [change for change in changes if change["id"] == referral][-1]
     assert pulled["fields"]["decided_level"] == 3
+
+
+async def test_a_populated_database_of_the_previous_schema_takes_referrals_after_migrating(
+    tmp_path: Path,
+) -> None:
+    """The server schema before this one (0005), holding an earlier server's records, migrates
+    to the head: what it held reads back unchanged, and referrals and interventions are taken,
+    decided and pulled."""
+    url = f"sqlite:///{tmp_path / 'previous.db'}"
+    engine = create_engine(url)
+    dump = json.loads((DATA / "populated_0004.json").read_text(encoding="utf-8"))
+    try:
+        build_at(engine, dump["revision"])
+        load_rows(engine, dump)
+        migrate(engine, "0005")
+        with engine.connect() as connection:
+            assert sa.inspect(connection).has_table("support_requests")
+            assert not sa.inspect(connection).has_table("office_referrals")
+        migrate(engine)
+        app = create_app(server_settings(url), engine=engine)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://district.test"
+        ) as http:
+            admin = await enroll(http, engine, "admin", None)
+            assert await snapshot(http, admin.token) == expected(dump["owner_device"])
+            mobile = await enroll(http, engine, "mobile", SCHOOL_1, staff="m1")
+            statuses = await mobile.statuses(
+                mobile.op("office_referral", "ref-new", referral_fields("st1", mobile.device_id)),
+                mobile.op("intervention", "iv-new", intervention_fields("st1", mobile.device_id)),
+            )
+            assert statuses == ["applied", "applied"]
+            answer = await http.post(
+                "/v1/admin/referrals/ref-new/decision",
+                json={"level": 3, "oss_days": 1},
+                headers=admin.headers,
+            )
+            assert answer.status_code == 200, answer.text
+            changes, _ = await mobile.pull_all()
+            pulled = {change["id"]: change for change in changes}
+            assert pulled["ref-new"]["fields"]["decided_level"] == 3
+            assert pulled["iv-new"]["fields"]["kind"] == "reteaching"
+    finally:
+        engine.dispose()

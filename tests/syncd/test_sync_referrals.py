@@ -16,7 +16,7 @@ import pytest
 from realapp import RealDistrict
 from realworld import Templates
 from recordfields import BY_KIND
-from synckit import ManualClock
+from synckit import FaultTransport, ManualClock
 
 from schema.models import IncidentDraft, InterventionDraft, InterventionKind
 from schema.store import DeviceStore, IncidentChanges
@@ -241,6 +241,11 @@ async def test_an_intervention_answering_a_level_1_record_never_leaves_the_devic
     real.engine.dispose()
     assert LEVEL_1_MARK.encode() not in _district_bytes(real)
     assert hidden.encode() not in _district_bytes(real)
+    transport = engine.client._http._transport
+    assert isinstance(transport, FaultTransport)
+    assert transport.sent
+    assert LEVEL_1_MARK.encode() not in transport.sent_bytes()
+    assert hidden.encode() not in transport.sent_bytes()
 
     _move(clock, 120)
     store.edit_incident(private, IncidentChanges(level=2))
