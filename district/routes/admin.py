@@ -144,20 +144,6 @@ def reissue_device(device_id: str, admin: AdminDep, district: DistrictDep) -> Co
     return _code_out(issued)
 
 
-def _record_out(record: records.Record, superseded: list[SupersededValue]) -> RecordOut:
-    return RecordOut(
-        id=record.id,
-        kind=record.kind,
-        school_id=record.school_id,
-        student_id=record.student_id,
-        owner_device_id=record.owner_device_id,
-        cursor=record.cursor,
-        fields=record.fields,
-        field_hlc=record.field_hlc,
-        superseded=superseded,
-    )
-
-
 @router.get("/records/{record_id}", response_model=RecordOut)
 def get_record(record_id: str, admin: AdminDep, connection: ConnectionDep) -> RecordOut:
     """A record with the values that lost a merge (its audit)."""
@@ -169,7 +155,7 @@ def get_record(record_id: str, admin: AdminDep, connection: ConnectionDep) -> Re
     superseded = [
         SupersededValue(**value) for value in records.superseded_for(connection, record_id)
     ]
-    return _record_out(record, superseded)
+    return RecordOut.of(record, superseded)
 
 
 @router.patch(
@@ -189,7 +175,7 @@ def correct(
     except CorrectionError as error:
         raise HTTPException(error.status_code, str(error)) from error
     district.notifier.notify()
-    return _record_out(record, [])
+    return RecordOut.of(record)
 
 
 @router.get(

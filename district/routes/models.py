@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from district.records import Record
 from district.scope import Device
 
 IdText = Field(min_length=1, max_length=255)
@@ -95,6 +96,20 @@ class RecordOut(StrictModel):
     fields: dict[str, Any]
     field_hlc: dict[str, str]
     superseded: list[SupersededValue] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, record: Record, superseded: list[SupersededValue] | None = None) -> RecordOut:
+        return cls(
+            id=record.id,
+            kind=record.kind,
+            school_id=record.school_id,
+            student_id=record.student_id,
+            owner_device_id=record.owner_device_id,
+            cursor=record.cursor,
+            fields=record.fields,
+            field_hlc=record.field_hlc,
+            superseded=superseded or [],
+        )
 
 
 class ConfigIn(StrictModel):

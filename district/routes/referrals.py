@@ -46,13 +46,4 @@ def decide(referral_id: str, body: DecisionIn, admin: AdminDep, district: Distri
     except ReferralError as error:
         raise HTTPException(error.status_code, str(error)) from error
     district.notifier.notify()
-    return RecordOut(
-        id=record.id,
-        kind=record.kind,
-        school_id=record.school_id,
-        student_id=record.student_id,
-        owner_device_id=record.owner_device_id,
-        cursor=record.cursor,
-        fields=record.fields,
-        field_hlc=record.field_hlc,
-    )
+    return RecordOut.of(record)

@@ -159,11 +159,9 @@ def incident_conditions(context: Context, *, voided: bool = False) -> list[sa.Co
     return conditions
 
 
-def referral_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
-    """Counted office referrals (R10): live, not voided, by the school-local day the student was
-    sent, in the filters. A level filter selects the level the office decided (3-5): a referral
-    still awaiting its decision has none, and none is Level 2."""
-    table = tables.office_referrals
+def _live_in_filters(context: Context, table: sa.Table) -> list[sa.ColumnElement[bool]]:
+    """Live, not voided records of ``table`` on a school-local day in the period, in the
+    school, grade and group filters."""
     filters = context.filters
     conditions: list[sa.ColumnElement[bool]] = [
         table.c.tombstone.is_(False),
@@ -175,33 +173,27 @@ def referral_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
         conditions.append(table.c.school_id == context.school_id)
     if filters.grade is not None:
         conditions.append(table.c.student_grade == filters.grade)
-    if filters.level is not None:
-        conditions.append(table.c.decided_level == filters.level)
     group = group_condition(filters, table.c.student_id)
     if group is not None:
         conditions.append(group)
+    return conditions
+
+
+def referral_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
+    """Counted office referrals (R10): live, not voided, by the school-local day the student was
+    sent, in the filters. A level filter selects the level the office decided (3-5): a referral
+    still awaiting its decision has none, and none is Level 2."""
+    table = tables.office_referrals
+    conditions = _live_in_filters(context, table)
+    if context.filters.level is not None:
+        conditions.append(table.c.decided_level == context.filters.level)
     return conditions
 
 
 def tab_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
     """Counted Take a Break events: live, not voided, in the filters (a level filter does not
     apply to a TAB, which has no level)."""
-    table = tables.tab_events
-    filters = context.filters
-    conditions: list[sa.ColumnElement[bool]] = [
-        table.c.tombstone.is_(False),
-        table.c.voided_at.is_(None),
-        table.c.local_date >= context.first,
-        table.c.local_date <= context.last,
-    ]
-    if context.school_id is not None:
-        conditions.append(table.c.school_id == context.school_id)
-    if filters.grade is not None:
-        conditions.append(table.c.student_grade == filters.grade)
-    group = group_condition(filters, table.c.student_id)
-    if group is not None:
-        conditions.append(group)
-    return conditions
+    return _live_in_filters(context, tables.tab_events)
 
 
 def behavior_names(connection: Connection) -> dict[str, str]:
