@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import signal
 import socket
 import sqlite3
@@ -334,6 +336,89 @@ def run_case(
     }
 
 
+class Terminal:
+    """One TUI in its own tmux server, 80x24: keys in by send-keys, the screen by capture-pane."""
+
+    def __init__(self, folder: Path, name: str, home: Path) -> None:
+        self.socket = folder / f"{name}.tmux"
+        self.name = name
+        line = f"{shlex.join(classlog('--home', str(home)))}; sleep 5"
+        self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", line)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout
+
+    def send(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.name, *keys)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait(self, check: Callable[[str], bool], what: str, timeout: float = 30) -> None:
+        if not wait_until(lambda: check(self.screen()), timeout, 0.01):
+            raise SystemExit(f"{what} never showed on the {self.name}'s screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(
+            ["tmux", "-S", str(self.socket), "kill-server"], capture_output=True, check=False
+        )
+
+
+def measure_screens(samples: int) -> dict[str, Any]:
+    """Seconds from the teacher's Enter in the call dialog of a real TUI to the banner drawn on
+    a real mobile TUI's screen (tmux capture-pane polled as fast as it answers, a few ms), each
+    on its own device with its own daemon, over a real server on loopback. Between samples the
+    responder closes the banner and the teacher cancels the call (not timed)."""
+    folder = Path(tempfile.mkdtemp(prefix="classlog-bench-support-screens-"))
+    world = World(folder)
+    terminals: list[Terminal] = []
+    latencies: list[float] = []
+    try:
+        world.start_server()
+        teacher_home = world.device("teacher", "classroom", TEACHER, delay=None)
+        responder_home = world.device("responder", "mobile", RESPONDER, delay=None)
+        if not wait_until(lambda: _online(teacher_home) and _online(responder_home), 60):
+            raise SystemExit("the daemons did not come online")
+        teacher = Terminal(folder, "teacher", teacher_home)
+        responder = Terminal(folder, "responder", responder_home)
+        terminals += [teacher, responder]
+        teacher.wait(lambda screen: "ctrl+r calls support" in screen, "the teacher's home")
+        responder.wait(lambda screen: "Calls: none open" in screen, "the mobile home")
+        for _ in range(samples):
+            teacher.send("C-r")
+            teacher.wait(lambda screen: "Call for support to" in screen, "the call dialog")
+            started = time.perf_counter()
+            teacher.send("Enter")
+            responder.wait(lambda screen: "Call for support NOW" in screen, "the banner", 60)
+            latencies.append(time.perf_counter() - started)
+            responder.send("Escape")
+            responder.wait(lambda screen: "Esc: close" not in screen, "the banner closing")
+            teacher.wait(lambda screen: "ctrl+x cancels" in screen, "the teacher's line")
+            teacher.send("C-x")
+            teacher.wait(lambda screen: "Cancel your call" in screen, "the cancel question")
+            teacher.send("y")
+            responder.wait(lambda screen: "Calls: none open" in screen, "the cancellation")
+            time.sleep(SETTLE_SECONDS)
+    finally:
+        for terminal in terminals:
+            terminal.close()
+        world.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "samples": len(latencies),
+        "p50": percentile(latencies, 0.5),
+        "p95": percentile(latencies, 0.95),
+        "max": max(latencies),
+    }
+
+
 def _row(label: str, result: dict[str, Any]) -> str:
     within = result["p95"] <= BUDGET_SECONDS
     verdict = "within budget" if within else "OVER BUDGET"
@@ -349,8 +434,16 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 samples, 50 crowd devices")
     parser.add_argument("--samples", type=int, help="requests per run (default 50)")
     parser.add_argument("--crowd", type=int, help="other long-polling devices (default 199)")
+    parser.add_argument(
+        "--screens",
+        action="store_true",
+        help="only the screen-to-screen run: the teacher's key in a real TUI to the banner "
+        "drawn on a real mobile TUI (tmux)",
+    )
     args = parser.parse_args()
     samples = args.samples or (10 if args.quick else 50)
+    if args.screens:
+        return print_screens(samples)
     crowd = args.crowd if args.crowd is not None else (49 if args.quick else 199)
     command = "python scripts/bench_support.py" + (" --quick" if args.quick else "")
     if args.samples:
@@ -381,6 +474,26 @@ def main() -> int:
         f"\nLoad average when the runs ended: {load:.1f} on {os.cpu_count()} cores (other "
         "engineers' test runs share the machine)."
     )
+    return 0
+
+
+def print_screens(samples: int) -> int:
+    result = measure_screens(samples)
+    load = os.getloadavg()[0]
+    print("## Support requests, screen to screen (issue 11)\n")
+    print(
+        f"Command: `python scripts/bench_support.py --screens --samples {samples}` (real "
+        "`classlog server` on SQLite, the teacher's and a responder's `classlog sync` daemons "
+        "and TUIs, each TUI in its own tmux at 80x24, 127.0.0.1)\n"
+    )
+    print(
+        "From the teacher's Enter in the call dialog (tmux send-keys) to the banner's words "
+        "on the mobile TUI's screen (tmux capture-pane, polled every few ms).\n"
+    )
+    print("| run | requests | p50 | p95 | max | budget |")
+    print("|---|---|---|---|---|---|")
+    print(_row("teacher's key to the banner drawn, loopback, direct", result))
+    print(f"\nLoad average when the run ended: {load:.1f} on {os.cpu_count()} cores.")
     return 0
 
 

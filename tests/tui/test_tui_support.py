@@ -9,6 +9,7 @@ by ``PRAGMA data_version``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from schema.contract import canonical_moment
 from schema.models import TabKind
 from schema.store import DeviceStore
 from schema.support import get_request, list_requests
+from schema.sync_store import SyncStore
 from schema.wire import OpStatus
 from tui.app import ClasslogApp
 from tui.home.mobile import MobileHomeScreen
@@ -111,9 +113,24 @@ def home_of(app: ClasslogApp) -> HomeScreen:
 # -- the teacher ------------------------------------------------------------------------------
 
 
+def daemon_online(daemon: DeviceStore) -> None:
+    """The device enrolled, its daemon running (this test's own pid) and online."""
+    sync = SyncStore(daemon.connection, wall=daemon.wall)
+    sync.record_enrollment(
+        server_url="https://district.example",
+        school_id=SCHOOL,
+        role="classroom",
+        staff_id=TEACHER,
+        section_ids=["sec-p2"],
+    )
+    sync.record_daemon(os.getpid())
+    sync.record_success()
+
+
 async def test_ctrl_r_then_enter_calls_for_the_highlighted_student_and_the_line_tells_the_truth(
     store: DeviceStore, daemon: DeviceStore, wall: Wall, seen: Seen
 ) -> None:
+    daemon_online(daemon)
     app = ClasslogApp(store)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot, app)
@@ -160,6 +177,20 @@ async def test_ctrl_r_then_enter_calls_for_the_highlighted_student_and_the_line_
         text = seen(app)
         assert "Support call: resolved" in text
         assert "ctrl+x" not in text
+
+
+async def test_with_no_daemon_to_send_it_the_teacher_is_told_at_once(
+    store: DeviceStore, daemon: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+r", "r")
+        await settle(pilot, app)
+        assert "Support call for Science 7: not sent: call the office (still trying)" in seen(app)
+        acknowledge(daemon)
+        await settle(pilot, app)
+        assert "Support call for Science 7: sent, waiting for a responder" in seen(app)
 
 
 async def test_r_calls_for_the_room_w_when_you_can_and_n_adds_a_line(

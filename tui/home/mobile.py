@@ -10,10 +10,11 @@ Out to their room.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Footer, Static
@@ -119,6 +120,19 @@ class MobileHomeScreen(HomeScreen):
             ),
             layout=False,
         )
+
+    def commands(self) -> Iterator[SystemCommand]:
+        yield SystemCommand(
+            "On my way", "Take the oldest open call for support", self.action_accept_call
+        )
+        yield SystemCommand(
+            "Close your call",
+            "No record, log the Level 2 response, or a TAB Out to your room",
+            self.action_resolve_call,
+        )
+        for command in super().commands():
+            if command.title not in {"Switch section", "Call for support"}:
+                yield command
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in TEACHER_ONLY_ACTIONS:

@@ -41,6 +41,7 @@ from tui.text import literal, one_line
 
 if TYPE_CHECKING:
     from schema.models import TabEvent
+    from schema.support import SupportRequest
     from tui.app import ClasslogApp
     from tui.log.draft import LogResult
     from tui.support.call import SupportCall
@@ -600,10 +601,23 @@ class HomeScreen(Screen[None]):
                 return
         request = own_request(requests, classlog.reader.meta("device_id"))
         now = classlog.now().astimezone(classlog.reader.timezone)
-        self.query_one(SupportLine).show_request(request, now)
+        self.query_one(SupportLine).show_request(
+            request, now, unsendable=request is not None and self._cannot_send(request)
+        )
         if (request is not None and request.state in ACTIVE_STATES) != self._support_active:
             self._support_active = not self._support_active
             self.refresh_bindings()
+
+    def _cannot_send(self, request: SupportRequest) -> bool:
+        """An unconfirmed call with no way out now: no daemon running, or the daemon offline.
+        The teacher is told at once instead of after the 5 s any call gets (two small reads,
+        only while a call waits for the server)."""
+        if request.confirmed:
+            return False
+        reader = self.classlog.reader
+        status = reader.sync_status()
+        running = daemon_state(status, reader.daemon_pid()) is DaemonState.RUNNING
+        return not (running and status.online)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_support":
@@ -754,6 +768,11 @@ class HomeScreen(Screen[None]):
             "Student history", "The highlighted student's school year", self.action_history
         )
         yield SystemCommand("Switch section", "Another class period", self.action_pick_section)
+        yield SystemCommand(
+            "Call for support",
+            "Mobile response staff to your room: now, for the room, or when they can",
+            self.action_call_support,
+        )
         yield SystemCommand(
             "Sync now", "Ask the sync daemon to sync with the server now", self.action_sync_now
         )

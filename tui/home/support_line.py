@@ -20,12 +20,15 @@ if TYPE_CHECKING:
     from schema.support import SupportRequest
 
 ALARM_WORDS = ("not sent", "expired")
+NOT_SENT = "not sent: call the office (still trying)"
+"""The store's words for a call the server has not confirmed in time (status_words)."""
 
 
 class SupportLine(Static):
     DEFAULT_CSS = """
     SupportLine {
-        height: 1;
+        height: auto;
+        max-height: 2;
         padding: 0 1;
         display: none;
     }
@@ -40,7 +43,11 @@ class SupportLine(Static):
         super().__init__(id=id, markup=False)
         self.words: str | None = None
 
-    def show_request(self, request: SupportRequest | None, now: datetime) -> None:
+    def show_request(
+        self, request: SupportRequest | None, now: datetime, *, unsendable: bool = False
+    ) -> None:
+        """``unsendable``: the call is not confirmed and nothing can send it now (no daemon, or
+        offline): "not sent" is said at once rather than after the 5 s of "sending…"."""
         if request is None:
             if self.display:
                 self.display = False
@@ -49,6 +56,8 @@ class SupportLine(Static):
         from schema.support import status_words
 
         words = status_words(request, now)
+        if unsendable and words.startswith("sending"):
+            words = NOT_SENT
         if words == self.words and self.display:
             return
         self.words = words
