@@ -7,7 +7,10 @@ other screen names who did."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -164,5 +167,46 @@ def test_two_responders_press_enter_at_once_and_exactly_one_takes_the_call(
             terminal.send("C-q")
             terminal.wait_for("EXIT=", timeout=30)
             terminal.kill()
+        tmux.send("C-q")
+        tmux.wait_for("EXIT=", timeout=30)
+
+
+def daemon_pid(home: Path) -> int | None:
+    connection = sqlite3.connect(home / "device.db")
+    try:
+        row = connection.execute("SELECT daemon_pid FROM sync_state").fetchone()
+    finally:
+        connection.close()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def test_a_call_with_the_daemon_stopped_says_not_sent_at_once_then_goes_when_it_is_back(
+    tmux: Any, classlog_command: Any, tmp_path: Path
+) -> None:
+    keep = start_teacher(tmux, classlog_command, tmp_path)
+    home = keep / "device"
+    pid = daemon_pid(home)
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: daemon_pid(home) is None, 15, "the demo's daemon did not stop")
+    tmux.wait_for("daemon not running", timeout=10)
+
+    tmux.send("C-r")
+    tmux.wait_for("Call for support to")
+    tmux.send("r")
+    tmux.wait_for("not sent: call the office (still", timeout=2)
+    assert "sent, waiting for a responder" not in tmux.screen()
+    with sqlite3.connect(keep / "district.db") as connection:
+        assert connection.execute("SELECT count(*) FROM support_requests").fetchone() == (0,)
+
+    env = {**os.environ, "CLASSLOG_HOME": str(home)}
+    with (tmp_path / "restarted-sync.log").open("ab") as log:
+        restarted = subprocess.Popen(classlog_command.argv("sync"), env=env, stdout=log, stderr=log)
+    try:
+        tmux.wait_for("sent, waiting for a responder", timeout=20)
+        assert server_request(keep)["state"] == "open"
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=15)
         tmux.send("C-q")
         tmux.wait_for("EXIT=", timeout=30)
