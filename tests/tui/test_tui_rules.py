@@ -4,6 +4,7 @@ grid, and the removal's length."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -153,6 +154,33 @@ async def test_the_office_screen_sends_the_student_to_the_office(
         await pilot.press("ctrl+o")
         assert len(store.office_referrals_for("s-maya")) == 1
         assert store.todays_incidents() == []
+
+
+async def test_the_office_screen_takes_where_it_happened(store: DeviceStore, seen: Seen) -> None:
+    app = ClasslogApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m", "a", "enter", *"wpn-other", "enter")
+        assert isinstance(app.screen, OfficeScreen)
+        await pilot.press(*"pushed a peer", "tab", "enter")
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        assert "Sent to the office: Maya Lopez." in seen(app)
+        [referral] = store.office_referrals_for("s-maya")
+        assert (referral.note, referral.location) == ("pushed a peer", "Hallway")
+        [op] = [
+            json.loads(row[0])
+            for row in store.connection.execute(
+                "SELECT fields FROM outbox WHERE kind = 'office_referral'"
+            )
+        ]
+        assert (op["location"], op["note"], op["behavior_code"]) == (
+            "Hallway",
+            "pushed a peer",
+            "WPN-OTHER",
+        )
+        assert not {"decided_level", "oss_days", "alternatives", "decided_at"} & set(op)
 
 
 async def test_a_referrals_decision_from_the_office_shows_in_the_students_history(

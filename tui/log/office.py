@@ -1,7 +1,8 @@
 """Office-managed behaviors (R4): their range starts at Level 3, so staff log nothing at 1 or 2.
 
 The screen says so plainly, repeats the grid's Title IX or mandatory-reporting notices, and
-offers to send the student to the office: an office referral (R10), with one optional line.
+offers to send the student to the office: an office referral (R10), with one optional line and
+where it happened.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from schema.grid import OFFICE_MANAGED_NOTICE, GridEntry
+from schema.models import LOCATIONS
 from schema.rows import StudentRow
 from schema.store import StoreError
 from tui.appref import classlog_of
@@ -33,8 +35,8 @@ class OfficeScreen(Screen[None]):
 
     HELP = (
         "This behavior is handled by the office: nothing is logged at Level 1 or 2. Type one "
-        "line for the office if you like, then ctrl+o sends the student to the office (an "
-        "office referral is saved). Esc goes back."
+        "line for the office and choose where it happened (Tab) if you like, then ctrl+o sends "
+        "the student to the office (an office referral is saved and syncs). Esc goes back."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -108,7 +110,17 @@ class OfficeScreen(Screen[None]):
                     max_length=200,
                     id="office-note",
                 )
+                yield Select(
+                    [(place, place) for place in LOCATIONS],
+                    prompt="Where it happened (optional; Tab to choose)",
+                    id="office-location",
+                    compact=True,
+                )
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.students:
+            self.query_one("#office-note", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refer":
@@ -118,10 +130,14 @@ class OfficeScreen(Screen[None]):
     def action_refer(self) -> None:
         store = self.classlog.store
         note = self.query_one("#office-note", Input).value
+        place = self.query_one("#office-location", Select).value
+        location = place if isinstance(place, str) else None
         saved = []
         for student in self.students:
             try:
-                store.refer_to_office(student.sourced_id, self.entry.code, note=note)
+                store.refer_to_office(
+                    student.sourced_id, self.entry.code, location=location, note=note
+                )
             except StoreError as error:
                 self.classlog.report_error(error)
                 break
