@@ -138,9 +138,9 @@ class MobileHomeScreen(HomeScreen):
         if action in TEACHER_ONLY_ACTIONS:
             return False
         if action == "accept_call":
-            return self._oldest_open() is not None
+            return True if self._oldest_open() is not None else None
         if action == "resolve_call":
-            return self._mine() is not None
+            return True if self._mine() is not None else None
         return True
 
     # -- calls ------------------------------------------------------------------------------
