@@ -487,6 +487,50 @@ async def test_a_room_call_is_closed_by_the_next_record_for_the_student_found_on
         assert (request.state, request.outcome) == ("resolved", "tab-out")
 
 
+async def test_a_room_call_closed_by_logging_links_the_record_of_the_student_found(
+    mobile: DeviceStore, daemon: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(mobile)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot, app)
+        await accepted_call(app, pilot, daemon, student_ids=[])
+        await pilot.press("ctrl+n", "l")
+        await wait_for(pilot, app, "Find the student (type their name),")
+        await pilot.press("a", "d", "a", "enter")
+        await wait_for(pilot, app, "Log: which behavior?")
+        await pilot.press(*"phys", "enter")
+        await wait_for(pilot, app, "[x] Mobile response staff responded")
+        await pilot.press("r", "enter")
+        words = await wait_for(pilot, app, "Going a level higher than advised", "Call closed")
+        if "Going a level higher than advised" in words:
+            await pilot.press(*"mobile response called", "enter")
+        await wait_for(pilot, app, "Call closed: Level 2 response logged")
+        request = get_request(mobile, "req-1")
+        assert request is not None
+        assert (request.state, request.outcome) == ("resolved", "logged")
+        assert mobile.incident(request.incident_id or "").student_id == "s-ada"
+
+
+async def test_a_call_already_closed_elsewhere_is_not_closed_and_says_why(
+    mobile: DeviceStore, daemon: DeviceStore, seen: Seen
+) -> None:
+    app = ClasslogApp(mobile)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot, app)
+        await accepted_call(app, pilot, daemon, student_ids=[])
+        await pilot.press("ctrl+n", "t")
+        await wait_for(pilot, app, "Find the student (type their name),")
+        deliver(daemon, "req-1", {"state": "cancelled"}, cursor=2)
+        await settle(pilot, app)
+        await pilot.press("a", "d", "a", "2", "enter")
+        await wait_for(pilot, app, "Call not closed")
+        [tab] = mobile.running_tabs()
+        assert tab.student_id == "s-ada"
+        request = get_request(mobile, "req-1")
+        assert request is not None
+        assert request.state == "cancelled"
+
+
 async def test_mobile_home_lists_other_staffs_level_2_with_its_author(
     mobile: DeviceStore, daemon: DeviceStore, tmp_path: Path, wall: Wall, seen: Seen
 ) -> None:

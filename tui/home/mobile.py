@@ -301,7 +301,13 @@ class MobileHomeScreen(HomeScreen):
         try:
             resolve_request(self.classlog.store, request_id, outcome, incident_id=incident_id)
         except UserError as error:
-            self.classlog.report_error(error)
+            self.notify(
+                one_line(str(error)),
+                title="Call not closed",
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
             return
         self.classlog.support_poll.invalidate()
         words = {
