@@ -219,10 +219,16 @@ async def test_another_staff_members_record_shows_its_author_and_offers_no_edit_
         text = seen(app)
         assert "Logged by: Marisol Alvarez" in text
         offered = {binding.binding.id for binding in app.active_bindings.values()}
-        assert not offered & {"record.edit", "record.void", "record.level"}
+        assert not offered & {
+            "record.edit",
+            "record.void",
+            "record.level",
+            "record.follow_up_done",
+        }
         assert "Edit" not in text
         assert "Void" not in text
-        await pilot.press("e", "v")
+        assert "Follow-up done" not in text
+        await pilot.press("e", "v", "enter")
         assert isinstance(app.screen, RecordScreen)
 
         app.pop_screen()
@@ -231,4 +237,4 @@ async def test_another_staff_members_record_shows_its_author_and_offers_no_edit_
         text = seen(app)
         assert "Logged by" not in text
         offered = {binding.binding.id for binding in app.active_bindings.values()}
-        assert {"record.edit", "record.void", "record.level"} <= offered
+        assert {"record.edit", "record.void", "record.level", "record.follow_up_done"} <= offered

@@ -145,12 +145,14 @@ class RecordScreen(Screen[None]):
         self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"edit", "change_level", "void"}:
+        if action in {"edit", "change_level", "void", "follow_up_done"}:
             incident = self.incident
             if incident is None:
                 return False
             if incident.device_id != self.classlog.store.device_id:
                 return False
+            if action == "follow_up_done":
+                return True
             if incident.voided_at is not None:
                 return None
         return True
