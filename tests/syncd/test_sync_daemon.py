@@ -167,3 +167,29 @@ async def test_a_support_request_written_during_a_long_backoff_is_tried_at_once(
     await asyncio.wait_for(runner, 10)
     assert rounds_after_a_record == 1
     assert retried
+
+
+async def test_a_commit_that_becomes_visible_after_its_file_event_is_still_noticed(
+    tmp_path: Path,
+) -> None:
+    """A commit's file events come before the fsync that makes it visible: the watcher's first
+    look may see no new commit. It must look again rather than wait for the next event."""
+    database = tmp_path / "device.db"
+    await asyncio.to_thread(database.write_bytes, b"")
+    versions = iter([1, 1])
+    calls = 0
+
+    async def data_version() -> int:
+        nonlocal calls
+        calls += 1
+        return next(versions, 2)
+
+    changed, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(watch_commits(database, data_version, changed, stop))
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(Path(f"{database}-wal").write_bytes, b"frames")
+    noticed = await _until(changed.is_set, within=5.0)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert noticed
+    assert calls >= 3
