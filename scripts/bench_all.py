@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("device", "server", "sync", "dashboard", "summaries", "support")
 HEADER = "# Benchmarks\n\nFigures measured by `scripts/bench` against DESIGN section 9's budgets.\n"
-SECTION = re.compile(r"^<!-- bench:(\w+) -->\n(.*?)^<!-- /bench:\1 -->\n", re.M | re.S)
+SECTION = re.compile(r"^<!-- bench:([\w-]+) -->\n(.*?)^<!-- /bench:\1 -->\n", re.M | re.S)
 
 
 def main() -> int:
@@ -48,9 +48,10 @@ def main() -> int:
     machine = f"{platform.machine()}, {python}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [HEADER, f"Last run {stamp} on {machine}, {_cores()} cores.\n"]
+    order = [*PARTS, *(name for name in sections if name not in PARTS)]
     body.extend(
         f"\n<!-- bench:{part} -->\n{sections[part]}<!-- /bench:{part} -->\n"
-        for part in PARTS
+        for part in order
         if part in sections
     )
     target.write_text("".join(body), encoding="utf-8")
