@@ -270,6 +270,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox_next RENAME TO outbox;
     CREATE INDEX outbox_entity ON outbox (entity_id);
     """,
+    # 5: the progression index covers what the advice reads (live occurrences counted and the
+    # latest found from the index alone, however long a student's history grows)
+    """
+    DROP INDEX incidents_progression;
+    CREATE INDEX incidents_progression
+        ON incidents (student_id, behavior_code, occurred_at, voided_at, id, level);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

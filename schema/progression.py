@@ -49,19 +49,32 @@ def _ordinal(count: int) -> str:
 def advise(allowed_levels: Sequence[int], prior: Sequence[PriorOccurrence]) -> Advice:
     """Advice for the next occurrence, given the staff-loggable levels and earlier occurrences of
     the same behavior by the same student in the same school year (any order)."""
+    previous = (
+        max(prior, key=lambda occurrence: (occurrence.occurred_at, occurrence.incident_id))
+        if prior
+        else None
+    )
+    return advise_after(allowed_levels, len(prior), previous)
+
+
+def advise_after(
+    allowed_levels: Sequence[int], prior_count: int, previous: PriorOccurrence | None
+) -> Advice:
+    """The same advice from what it depends on: how many earlier occurrences there are and the
+    latest of them (so a store can find both with two indexed reads, whatever the history's
+    length)."""
     allowed = tuple(sorted(set(allowed_levels)))
     if not allowed:
         raise ValueError("no staff-loggable level for this behavior")
     lowest, highest = allowed[0], allowed[-1]
-    if not prior:
+    if previous is None or prior_count == 0:
         return Advice(
             advised_level=lowest,
             allowed_levels=allowed,
             reason=f"First occurrence this school year: Level {lowest}, the lowest allowed.",
             prior_count=0,
         )
-    previous = max(prior, key=lambda occurrence: (occurrence.occurred_at, occurrence.incident_id))
-    occurrence = _ordinal(len(prior) + 1)
+    occurrence = _ordinal(prior_count + 1)
     when = previous.occurred_at.strftime("%b %d")
     if not previous.had_intervention and previous.level < highest:
         return Advice(
@@ -71,7 +84,7 @@ def advise(allowed_levels: Sequence[int], prior: Sequence[PriorOccurrence]) -> A
                 f"{occurrence} occurrence this school year. Record an intervention for the "
                 f"Level {previous.level} on {when} before answering one level higher."
             ),
-            prior_count=len(prior),
+            prior_count=prior_count,
             missing_intervention_for=previous.incident_id,
             previous_level=previous.level,
         )
@@ -90,6 +103,6 @@ def advise(allowed_levels: Sequence[int], prior: Sequence[PriorOccurrence]) -> A
         advised_level=advised,
         allowed_levels=allowed,
         reason=reason,
-        prior_count=len(prior),
+        prior_count=prior_count,
         previous_level=previous.level,
     )

@@ -47,7 +47,7 @@ from schema.models import (
     TabKind,
     required_follow_ups,
 )
-from schema.progression import Advice, PriorOccurrence, advise
+from schema.progression import Advice, PriorOccurrence, advise_after
 from schema.rows import (
     DeviceReader,
     StudentRow,
@@ -520,44 +520,53 @@ class DeviceStore(DeviceReader):
             )
         return staff_id
 
-    def _occurrences(
+    def _latest_prior(
         self, student_id: str, code: str, year: SchoolYear, before: datetime, exclude: str | None
-    ) -> list[PriorOccurrence]:
+    ) -> tuple[int, PriorOccurrence | None]:
+        """How many live occurrences of ``code`` the student had this school year before
+        ``before``, and the latest of them with whether an intervention answered it: two reads
+        on the progression index, however long the student's history is (the advice is computed
+        inside every write that touches the history, so it must not grow with it)."""
         tz = self.timezone
         start = datetime.combine(year.start, time.min, tzinfo=tz)
-        rows = self.connection.execute(
-            "SELECT i.id, i.level, i.occurred_at FROM incidents i "
-            "WHERE i.student_id = ? AND i.behavior_code = ? "
-            "AND i.voided_at IS NULL AND i.occurred_at >= ? AND i.occurred_at < ? AND i.id != ?",
-            (student_id, code, to_text(start), to_text(before), exclude or ""),
-        ).fetchall()
-        if not rows:
-            return []
-        interventions = self.connection.execute(
-            "SELECT incident_id, starts_on, review_on FROM interventions WHERE student_id = ? "
-            "AND voided_at IS NULL AND (behavior_code IS NULL OR behavior_code = ?) "
-            "AND starts_on <= ?",
-            (student_id, code, before.astimezone(tz).date().isoformat()),
-        ).fetchall()
-        occurrences = []
-        for row in rows:
-            occurred_at = _required_time(row["occurred_at"])
-            day = occurred_at.astimezone(tz).date().isoformat()
-            answered = any(
-                item["incident_id"] == row["id"]
-                or item["starts_on"] >= day
-                or item["starts_on"] <= day <= item["review_on"]
-                for item in interventions
-            )
-            occurrences.append(
-                PriorOccurrence(
-                    incident_id=row["id"],
-                    level=row["level"],
-                    occurred_at=occurred_at,
-                    had_intervention=answered,
-                )
-            )
-        return occurrences
+        where = (
+            "WHERE student_id = ? AND behavior_code = ? AND voided_at IS NULL "
+            "AND occurred_at >= ? AND occurred_at < ? AND id != ?"
+        )
+        params = (student_id, code, to_text(start), to_text(before), exclude or "")
+        count = int(
+            self.connection.execute(f"SELECT count(*) FROM incidents {where}", params).fetchone()[0]
+        )
+        if not count:
+            return 0, None
+        row = self.connection.execute(
+            f"SELECT id, level, occurred_at FROM incidents {where} "
+            "ORDER BY occurred_at DESC, id DESC LIMIT 1",
+            params,
+        ).fetchone()
+        occurred_at = _required_time(row["occurred_at"])
+        day = occurred_at.astimezone(tz).date().isoformat()
+        answered = self.connection.execute(
+            "SELECT 1 FROM interventions WHERE student_id = ? AND voided_at IS NULL "
+            "AND (behavior_code IS NULL OR behavior_code = ?) AND starts_on <= ? "
+            "AND (incident_id = ? OR starts_on >= ? OR (starts_on <= ? AND ? <= review_on)) "
+            "LIMIT 1",
+            (
+                student_id,
+                code,
+                before.astimezone(tz).date().isoformat(),
+                row["id"],
+                day,
+                day,
+                day,
+            ),
+        ).fetchone()
+        return count, PriorOccurrence(
+            incident_id=row["id"],
+            level=row["level"],
+            occurred_at=occurred_at,
+            had_intervention=answered is not None,
+        )
 
     def advice(
         self, student_id: str, code: str, at: datetime | None = None, exclude: str | None = None
@@ -571,8 +580,8 @@ class DeviceStore(DeviceReader):
         if entry.office_managed or not entry.staff_levels:
             raise OfficeManagedError(entry)
         year = self.school_year(local_day)
-        prior = self._occurrences(student_id, code, year, moment, exclude)
-        return entry, advise(entry.staff_levels, prior)
+        count, previous = self._latest_prior(student_id, code, year, moment, exclude)
+        return entry, advise_after(entry.staff_levels, count, previous)
 
     def log_incident(self, draft: IncidentDraft) -> Incident:
         """Save one intervention: the record, its audit row, its follow-ups, and (Level 2 only)

@@ -203,11 +203,23 @@ def _insert_version_4_data(connection: sqlite3.Connection) -> None:
     )
 
 
+def _insert_version_5_data(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        "INSERT INTO incidents (id, student_id, staff_id, device_id, behavior_code, level,"
+        " actions, occurred_at, tz, note, created_at, updated_at, hlc) VALUES"
+        " ('inc-5', ?, ?, 'old-device', 'DIS-CLASS', 2, '[\"redirect\"]',"
+        " '2026-10-15T15:00:00.000+00:00', 'America/Chicago', 'written at version 5',"
+        " '2026-10-15T15:00:00.000+00:00', '2026-10-15T15:00:00.000+00:00', ?)",
+        (STUDENT_ID, TEACHER_ID, OLD_HLC),
+    )
+
+
 DATA_BY_VERSION: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _insert_version_1_data,
     2: _insert_version_2_data,
     3: _insert_version_3_data,
     4: _insert_version_4_data,
+    5: _insert_version_5_data,
 }
 
 
@@ -243,6 +255,15 @@ def _check_data_of_version(connection: sqlite3.Connection, version: int) -> None
             (1, "op-1"),
             (2, "op-2"),
         ]
+    if version >= 5:
+        assert (
+            connection.execute(
+                "SELECT count(*) FROM incidents INDEXED BY incidents_progression "
+                "WHERE student_id = ? AND behavior_code = 'DIS-CLASS'",
+                (STUDENT_ID,),
+            ).fetchone()[0]
+            == 2
+        )
 
 
 @pytest.mark.parametrize("start_version", range(SCHEMA_VERSION))
@@ -294,14 +315,15 @@ def test_a_failing_migration_step_rolls_back_whole_and_keeps_the_earlier_version
     opened: Callable[..., sqlite3.Connection],
 ) -> None:
     connection = opened(migrate=False)
-    apply_migrations(connection, target=SCHEMA_VERSION - 1)
+    step = max(index for index, script in enumerate(MIGRATIONS) if "CREATE TABLE" in script)
+    apply_migrations(connection, target=step)
     before = schema_sql(connection)
-    last_table = MIGRATIONS[-1].split("CREATE TABLE")[-1].split("(")[0].strip()
+    last_table = MIGRATIONS[step].split("CREATE TABLE")[-1].split("(")[0].strip()
     with transaction(connection):
         connection.execute(f"CREATE TABLE {last_table} (squatter TEXT)")
     with pytest.raises(sqlite3.OperationalError, match="already exists"):
         apply_migrations(connection)
-    assert schema_version(connection) == SCHEMA_VERSION - 1
+    assert schema_version(connection) == step
     assert schema_sql(connection) - before == {
         ("table", last_table, f"CREATE TABLE {last_table} (squatter TEXT)")
     }
