@@ -6,7 +6,7 @@ from scratch."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from schema.models import (
     StartedBy,
     TabKind,
 )
+from schema.progression import PriorOccurrence, advise
 from schema.rules import IncidentFacts, RuleViolation, check_incident
 from schema.store import (
     BypassReasonNeededError,
@@ -351,10 +352,49 @@ edit_steps = st.lists(
 
 
 def _recomputed_from_scratch(store: DeviceStore, incident_id: str) -> tuple[int, bool]:
+    """R5 worked out here from every row of the history, in Python, independently of the
+    store's indexed reads: the earlier live occurrences of the behavior by the student in the
+    same school year, each answered or not by an intervention, then ``advise`` over the list.
+    Also checks that the store's own advice agrees."""
     incident = store.incident(incident_id)
-    _, advice = store.advice(
+    entry, stored_advice = store.advice(
         incident.student_id, incident.behavior_code, incident.occurred_at, exclude=incident.id
     )
+    zone = store.timezone
+    before = incident.occurred_at
+    year = store.school_year(before.astimezone(zone).date())
+    start = datetime.combine(year.start, time.min, tzinfo=zone)
+    before_day = before.astimezone(zone).date().isoformat()
+    interventions = [
+        row
+        for row in store.connection.execute(
+            "SELECT incident_id, behavior_code, starts_on, review_on FROM interventions "
+            "WHERE student_id = ? AND voided_at IS NULL",
+            (incident.student_id,),
+        )
+        if row["behavior_code"] in (None, incident.behavior_code) and row["starts_on"] <= before_day
+    ]
+    prior = []
+    for row in store.connection.execute(
+        "SELECT id, level, occurred_at, voided_at FROM incidents "
+        "WHERE student_id = ? AND behavior_code = ?",
+        (incident.student_id, incident.behavior_code),
+    ):
+        occurred_at = datetime.fromisoformat(row["occurred_at"])
+        if row["id"] == incident.id or row["voided_at"] is not None:
+            continue
+        if not start <= occurred_at < before:
+            continue
+        day = occurred_at.astimezone(zone).date().isoformat()
+        answered = any(
+            item["incident_id"] == row["id"]
+            or item["starts_on"] >= day
+            or item["starts_on"] <= day <= item["review_on"]
+            for item in interventions
+        )
+        prior.append(PriorOccurrence(row["id"], row["level"], occurred_at, answered))
+    advice = advise(entry.staff_levels, prior)
+    assert stored_advice == advice
     return advice.advised_level, advice.is_bypass(incident.level)
 
 
