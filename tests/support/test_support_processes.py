@@ -54,6 +54,8 @@ class SupportWorld(World):
         self.proxies: dict[str, ProxyThread] = {}
 
     def __exit__(self, *exc: object) -> None:
+        for device in self.devices:
+            device.close()
         for proxy in self.proxies.values():
             proxy.stop()
         super().__exit__(*exc)
