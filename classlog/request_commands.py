@@ -201,19 +201,32 @@ def _plain(text: str) -> str:
 
 
 def accept_command(args: argparse.Namespace) -> int:
-    from schema.support import accept_request
+    from schema.support import SupportError, accept_request, get_request
 
     store = _open(args)
     try:
-        accept_request(store, args.request_id)
+        try:
+            accept_request(store, args.request_id)
+        except SupportError:
+            known = get_request(store, args.request_id)
+            taker = None if known is None else _taken_by_another(known, store.staff_id)
+            if taker is None:
+                raise
+            print(f"classlog: not yours: this request was taken by {taker}", file=sys.stderr)
+            return EXIT_LOST
         settled = _await_server(args, store, args.request_id)
         if settled is None:
             raise UserError(f"the request {args.request_id} is no longer on this device")
-        if settled.lost_to is not None or (
-            settled.state != "open" and settled.accepted_by != store.staff_id
-        ):
-            who = settled.lost_to or settled.accepted_by_name or settled.state
-            print(f"classlog: not yours: this request was taken by {who}", file=sys.stderr)
+        taker = _taken_by_another(settled, store.staff_id)
+        if taker is not None:
+            print(f"classlog: not yours: this request was taken by {taker}", file=sys.stderr)
+            return EXIT_LOST
+        if settled.state in ("cancelled", "expired"):
+            print(
+                f"classlog: not yours: this request was {settled.state} before your accept "
+                "reached the server",
+                file=sys.stderr,
+            )
             return EXIT_LOST
         if settled.state == "accepted" and settled.accepted_by == store.staff_id:
             room = _plain(settled.room or "the room")
@@ -227,6 +240,15 @@ def accept_command(args: argparse.Namespace) -> int:
         return EXIT_UNCONFIRMED
     finally:
         store.close()
+
+
+def _taken_by_another(request: SupportRequest, staff_id: str | None) -> str | None:
+    """Who took the request, when someone other than this staff member did."""
+    if request.lost_to is not None:
+        return request.lost_to
+    if request.state in ("accepted", "resolved") and request.accepted_by not in (None, staff_id):
+        return request.accepted_by_name or request.accepted_by
+    return None
 
 
 def resolve_command(args: argparse.Namespace) -> int:
