@@ -31,6 +31,7 @@ from district.clock import ServerClock
 from district.db import WriteTx, as_utc, read_config, write_transaction
 from district.scope import Device, school_matches
 from schema.contract import ContractError, canonical_moment, check_fields
+from schema.errors import ClasslogError
 from schema.fields import REQUIRED_ON_CREATE, SUPPORT_REQUEST_SHAPES
 from schema.wire import Change, OpResult, OpStatus, PushOp
 
@@ -59,7 +60,7 @@ LINK_DROPPED = (
 )
 
 
-class SupportRejection(Exception):
+class SupportRejection(ClasslogError):
     """A support request op refused for good (or, with ``retry``, for now)."""
 
     def __init__(self, reason: str, retry: bool = False) -> None:
