@@ -676,7 +676,9 @@ class DeviceStore(DeviceReader):
         self._reconcile_follow_ups(write, incident_id)
         if draft.level == 2:
             self._enqueue_incident_tree(write, incident_id)
-        self._readvise(write, [(student.sourced_id, entry.code)], skip=incident_id)
+        self._readvise(
+            write, [(student.sourced_id, entry.code)], skip=incident_id, after=occurred_at
+        )
         return incident_id
 
     @staticmethod
@@ -996,17 +998,27 @@ class DeviceStore(DeviceReader):
             )
 
     def _readvise(
-        self, write: _Write, groups: Iterable[tuple[str, str]], skip: str | None = None
+        self,
+        write: _Write,
+        groups: Iterable[tuple[str, str]],
+        skip: str | None = None,
+        after: datetime | None = None,
     ) -> None:
         """R5 from scratch: recompute the advised level and the bypass flag of this device's own
         live records for each (student, behavior), after anything that changes their history.
         A record that stops being a bypass loses its reason; one that becomes a bypass through
-        another record's edit keeps no reason (nobody chose to go higher)."""
+        another record's edit keeps no reason (nobody chose to go higher).
+
+        With ``after`` (a new record's time), only records later than it: a record's advice
+        reads only what happened before it, so earlier ones cannot change (and a save now, the
+        usual case, re-advises nothing)."""
+        since = to_text(after) if after is not None else ""
         for student_id, code in set(groups):
             rows = write.connection.execute(
                 "SELECT * FROM incidents WHERE student_id = ? AND behavior_code = ? "
-                "AND voided_at IS NULL AND device_id = ? AND id != ? ORDER BY occurred_at",
-                (student_id, code, self.device_id, skip or ""),
+                "AND voided_at IS NULL AND device_id = ? AND id != ? AND occurred_at > ? "
+                "ORDER BY occurred_at",
+                (student_id, code, self.device_id, skip or "", since),
             ).fetchall()
             for row in rows:
                 try:
