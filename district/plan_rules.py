@@ -10,7 +10,7 @@ student's grade band, and refuses it by the rule's name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,15 +34,19 @@ from schema.rules import (
 )
 from schema.schoolyear import DEFAULT_START, school_year_for
 
+BATCH = 500
+
 
 class PlanChecker:
-    """Reads the grid, the school-year start and students once per transaction."""
+    """Reads the grid, the school-year start and students once per transaction, and looks up
+    each (school year, grade, behavior) in the grid once."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._grid: Grid | None = None
         self._start: date | None = None
         self._students: dict[str, tuple[str, bool] | None] = {}
+        self._entries: dict[tuple[str, str | None, str], GridEntry] = {}
 
     def grid(self) -> Grid:
         if self._grid is None:
@@ -59,14 +63,24 @@ class PlanChecker:
             self._start = date.fromisoformat(str(text)) if text else DEFAULT_START
         return self._start
 
+    def prefetch_students(self, student_ids: Iterable[str]) -> None:
+        """Read the grade and IEP flag of many students in a few queries."""
+        students = tables.students
+        wanted = sorted({student for student in student_ids if student not in self._students})
+        for start in range(0, len(wanted), BATCH):
+            batch = wanted[start : start + BATCH]
+            rows = self.connection.execute(
+                sa.select(students.c.sourced_id, students.c.grade, students.c.iep).where(
+                    students.c.sourced_id.in_(batch)
+                )
+            )
+            found = {row[0]: (str(row[1]), bool(row[2])) for row in rows}
+            for student in batch:
+                self._students[student] = found.get(student)
+
     def student(self, student_id: str) -> tuple[str, bool] | None:
         if student_id not in self._students:
-            row = self.connection.execute(
-                sa.select(tables.students.c.grade, tables.students.c.iep).where(
-                    tables.students.c.sourced_id == student_id
-                )
-            ).first()
-            self._students[student_id] = None if row is None else (str(row[0]), bool(row[1]))
+            self.prefetch_students([student_id])
         return self._students[student_id]
 
     def check_incident(self, fields: Mapping[str, Any], student_id: str) -> None:
@@ -103,14 +117,21 @@ class PlanChecker:
         local_day = occurred_at.astimezone(zone).date()
         year = school_year_for(local_day, self.school_year_start())
         code = str(fields["behavior_code"])
+        key = (year.label, None if student is None else student[0], code)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = self._lookup(*key)
+        return entry
+
+    def _lookup(self, school_year: str, grade: str | None, code: str) -> GridEntry:
         try:
-            if student is None:
-                in_force = self.grid().effective_year(year.label)
+            if grade is None:
+                in_force = self.grid().effective_year(school_year)
                 entries = [e for e in self.grid().by_code(code) if e.school_year == in_force]
                 if not entries:
-                    raise GridError(f"behavior {code!r} is not in the grid for {year.label}")
+                    raise GridError(f"behavior {code!r} is not in the grid for {school_year}")
                 return entries[0]
-            return self.grid().lookup(year.label, student[0], code)
+            return self.grid().lookup(school_year, grade, code)
         except GridError as error:
             raise RuleViolation("grid-level", str(error)) from error
 

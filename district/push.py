@@ -91,6 +91,7 @@ class _Push:
         students.update(record.student_id for record in map(self.records.get, touched) if record)
         known = {student for student in students if student}
         self.records.prefetch_schools(known)
+        self.plan.prefetch_students(known)
         self.scope: dict[str, bool] = {}
         if device.role == "classroom":
             visible = students_in_scope(self.connection, device, known)
