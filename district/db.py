@@ -306,4 +306,11 @@ def store_school_year_start(tx: WriteTx, start: date) -> bool:
         .where(tables.district_config.c.key == "district")
         .values(value=current, cursor=tx.next_cursor())
     )
+    # The summaries' per-school-year counts follow the new boundaries (imported here: the
+    # counting module reads the config through this one). A database still being migrated has
+    # no counts yet: its migration counts everything once it gets there.
+    from district.summaries.rollup import rebuild
+
+    if sa.inspect(tx.connection).has_table(tables.rollup_students.name):
+        rebuild(tx.connection)
     return True

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from district import tables
 from district.db import WriteTx, as_utc
+from district.summaries import rollup
 from district.tables import safeguard_column
 from schema import counting
 from schema.contract import canonical_moment, is_zone_name, safeguards_columns, safeguards_value
@@ -276,6 +277,13 @@ class RecordSet:
         self._schools: dict[str, str | None] = {}
         self._grades: dict[str, str | None] = {}
         self._deleted_students: set[str] = set()
+        self._counted_as: dict[str, dict[str, Any]] = {}
+        """The columns the summaries' counts read, per record, as last stored."""
+
+    def _remember(self, kind: str, row: Mapping[Any, Any]) -> None:
+        columns = rollup.ROLLUP_COLUMNS.get(kind)
+        if columns is not None:
+            self._counted_as[str(row["id"])] = {name: row[name] for name in columns}
 
     def prefetch(self, record_ids: Iterable[str]) -> None:
         wanted = sorted({record_id for record_id in record_ids if record_id not in self._records})
@@ -284,7 +292,9 @@ class RecordSet:
             found: dict[str, Record] = {}
             for kind, table in tables.RECORD_TABLES.items():
                 rows = self.connection.execute(sa.select(table).where(table.c.id.in_(batch)))
-                found.update((row.id, Record.from_row(kind, row._mapping)) for row in rows)
+                for row in rows:
+                    found[row.id] = Record.from_row(kind, row._mapping)
+                    self._remember(kind, row._mapping)
                 if len(found) == len(batch):
                     break
             for record_id in batch:
@@ -449,6 +459,19 @@ class RecordSet:
             updates.setdefault(record.kind, []).append(
                 {"k_id": record.id, **{f"v_{k}": v for k, v in stored.items()}}
             )
+        written = [
+            (kind, {"id": row["id"], **row}) for kind, rows in inserts.items() for row in rows
+        ] + [
+            (kind, {"id": row["k_id"], **{k[2:]: v for k, v in row.items() if k != "k_id"}})
+            for kind, rows in updates.items()
+            for row in rows
+        ]
+        rollup.record_changes(
+            connection,
+            [(kind, self._counted_as.get(row["id"]), row) for kind, row in written],
+        )
+        for kind, row in written:
+            self._remember(kind, row)
         for kind, rows in inserts.items():
             connection.execute(sa.insert(tables.RECORD_TABLES[kind]), rows)
         for kind, rows in updates.items():

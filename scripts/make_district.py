@@ -44,6 +44,7 @@ from district.db import (
     write_transaction,
 )
 from district.records import Record
+from district.summaries import rollup
 from district.summaries.config import store_summary_config
 from schema import counting
 from schema.clock import Timestamp
@@ -557,6 +558,8 @@ def write_records(engine: Engine, world: World, params: Params, rng: random.Rand
         for table in table_of.values():
             for index in table.indexes:
                 index.create(connection)
+    with write_transaction(engine) as tx:
+        rollup.rebuild(tx.connection)  # the records went in around the push path's counting
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("ANALYZE" if is_sqlite(engine) else "VACUUM ANALYZE")
     return counts

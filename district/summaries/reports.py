@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from district import tables
+from district.summaries import rolled
 from district.summaries.context import (
     Context,
     behavior_names,
@@ -83,6 +84,23 @@ def _count(
     return {key: int(count) for key, count in context.connection.execute(query)}
 
 
+def _grouped(
+    context: Context, grouping: str, column: Any, conditions: list[sa.ColumnElement[bool]]
+) -> dict[str, int]:
+    """Counted incidents per value of ``column`` (``""`` for none), from the counts kept on
+    write when the filters allow (``grouping`` names them there), else from the records."""
+    if rolled.usable(context):
+        return {
+            key: sums.incidents
+            for key, sums in rolled.incident_sums(context, grouping).items()
+            if sums.incidents
+        }
+    counted: Counter[str] = Counter()
+    for key, count in _count(context, column, conditions).items():
+        counted["" if key is None else f"{key:02d}" if isinstance(key, int) else str(key)] += count
+    return dict(counted)
+
+
 def _private_group(context: Context) -> bool:
     """Whether the filters select students by a demographic the devices never hold: then no
     report lists single students (their listing would reveal each one's race or sex)."""
@@ -132,8 +150,23 @@ def big5(context: Context) -> Built:
     referrals = tables.office_referrals
     sent = referral_conditions(context)
     referrals_by_day = _count(context, referrals.c.local_date, sent)
-    by_day = _count(context, table.c.local_date, conditions)
-    by_student = _count(context, table.c.student_id, conditions)
+    fast = rolled.usable(context)
+    if fast:
+        by_day = {
+            date.fromisoformat(key): sums.incidents
+            for key, sums in rolled.incident_sums(context, "day").items()
+            if sums.incidents
+        }
+        by_student = {
+            student: int(count)
+            for student, count in context.connection.execute(
+                rolled.student_sums(context, ["incidents"])
+            )
+            if count
+        }
+    else:
+        by_day = _count(context, table.c.local_date, conditions)
+        by_student = _count(context, table.c.student_id, conditions)
     population = _population(context, by_student)
     notes = [OFFICE_REFERRALS_NOTE]
     small = _small_group(context, population)
@@ -171,7 +204,7 @@ def big5(context: Context) -> Built:
             }
         )
     names = behavior_names(context.connection)
-    by_behavior = _count(context, table.c.behavior_code, conditions)
+    by_behavior = _grouped(context, "behavior", table.c.behavior_code, conditions)
     referred_behavior = _count(context, referrals.c.behavior_code, sent)
     for code in sorted(
         set(by_behavior) | set(referred_behavior),
@@ -188,8 +221,10 @@ def big5(context: Context) -> Built:
                 "share": _share(count, total),
             }
         )
-    by_location = _count(context, table.c.location, conditions)
-    referred_location = _count(context, referrals.c.location, sent)
+    by_location = _grouped(context, "location", table.c.location, conditions)
+    referred_location: Counter[str] = Counter()
+    for place, count in _count(context, referrals.c.location, sent).items():
+        referred_location[place or ""] += count
     for place in sorted(
         set(by_location) | set(referred_location),
         key=lambda place: (
@@ -209,7 +244,11 @@ def big5(context: Context) -> Built:
                 "share": _share(count, total),
             }
         )
-    by_hour = _count(context, table.c.local_hour, conditions)
+    by_hour = {
+        int(hour): count
+        for hour, count in _grouped(context, "hour", table.c.local_hour, conditions).items()
+        if hour != ""
+    }
     referred_hour = _count(context, referrals.c.local_hour, sent)
     rows.extend(
         {
@@ -294,7 +333,9 @@ def big5(context: Context) -> Built:
     return Built(rows, notes)
 
 
-def levels(context: Context) -> Built:
+def _level_totals(context: Context) -> tuple[int, int, int, int, float, int, int]:
+    """Counted incidents, removals, removal minutes, ISS, ISS days, timed removals and voided
+    records, from the records."""
     table = tables.incidents
     connection = context.connection
     conditions = incident_conditions(context)
@@ -323,6 +364,28 @@ def levels(context: Context) -> Built:
         .select_from(table)
         .where(*incident_conditions(context, voided=True))
     ).scalar_one()
+    return (
+        int(count), int(removals or 0), int(removal_minutes or 0), int(iss_count or 0),
+        float(iss_days or 0), int(timed_removals), int(voided),
+    )  # fmt: skip
+
+
+def levels(context: Context) -> Built:
+    table = tables.incidents
+    connection = context.connection
+    if rolled.usable(context):
+        days = rolled.incident_sums(context, "day").values()
+        count = sum(sums.incidents for sums in days)
+        removals = sum(sums.removals for sums in days)
+        removal_minutes = sum(sums.removal_minutes for sums in days)
+        iss_count = sum(sums.iss for sums in days)
+        iss_days = sum(sums.iss_days for sums in days)
+        timed_removals = sum(sums.timed_removals for sums in days)
+        voided = sum(sums.voided for sums in days)
+    else:
+        count, removals, removal_minutes, iss_count, iss_days, timed_removals, voided = (
+            _level_totals(context)
+        )
     withdrawn_where: list[sa.ColumnElement[bool]] = [table.c.tombstone.is_(True)]
     if context.school_id is not None:
         withdrawn_where.append(table.c.school_id == context.school_id)
@@ -640,11 +703,24 @@ def progression(context: Context) -> Built:
     conditions = incident_conditions(context)
     names = behavior_names(connection)
     rows: list[Row] = []
-    bypasses = connection.execute(
-        sa.select(table.c.school_id, table.c.behavior_code, sa.func.count())
-        .where(*conditions, table.c.progression_bypassed.is_(True))
-        .group_by(table.c.school_id, table.c.behavior_code)
-    ).all()
+    fast = rolled.usable(context)
+    if fast:
+        bypasses = [
+            (school_id, code, sums.bypasses)
+            for (school_id, code), sums in rolled.incident_sums(
+                context, "behavior", by_school=True
+            ).items()
+            if sums.bypasses
+        ]
+    else:
+        bypasses = [
+            (school_id, code, int(count))
+            for school_id, code, count in connection.execute(
+                sa.select(table.c.school_id, table.c.behavior_code, sa.func.count())
+                .where(*conditions, table.c.progression_bypassed.is_(True))
+                .group_by(table.c.school_id, table.c.behavior_code)
+            )
+        ]
     for school_id, code, count in sorted(bypasses, key=lambda row: (-row[2], row[0] or "", row[1])):
         rows.append(
             {
@@ -656,12 +732,20 @@ def progression(context: Context) -> Built:
                 "bypasses": int(count),
             }
         )
-    repeats = connection.execute(
-        sa.select(table.c.student_id, table.c.behavior_code, sa.func.count().label("n"))
-        .where(*conditions)
-        .group_by(table.c.student_id, table.c.behavior_code)
-        .having(sa.func.count() >= 2)
-    ).all()
+    if fast:
+        pairs = rolled.student_sums(context, ["incidents"], behaviors=True).subquery()
+        repeats = connection.execute(
+            sa.select(pairs.c.student_id, pairs.c.behavior_code, pairs.c.incidents).where(
+                pairs.c.incidents >= 2
+            )
+        ).all()
+    else:
+        repeats = connection.execute(
+            sa.select(table.c.student_id, table.c.behavior_code, sa.func.count().label("n"))
+            .where(*conditions)
+            .group_by(table.c.student_id, table.c.behavior_code)
+            .having(sa.func.count() >= 2)
+        ).all()
     students = {row[0] for row in repeats}
     rows.append(
         {
@@ -728,6 +812,20 @@ def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
     table, tabs = tables.incidents, tables.tab_events
     connection = context.connection
     found: dict[Outcome, set[str]] = {"any_level2": set(), "removal": set(), "iss": set()}
+    if rolled.usable(context):
+        sums = rolled.student_sums(context, ["incidents", "removals", "iss", "tab_outs"])
+        found["tab_out"] = set()
+        for student_id, incidents, removals, iss, tab_outs in connection.execute(sums):
+            if incidents:
+                found["any_level2"].add(student_id)
+            if removals:
+                found["removal"].add(student_id)
+            if iss:
+                found["iss"].add(student_id)
+            if tab_outs:
+                found["tab_out"].add(student_id)
+        _referred_students(context, found)
+        return found
     query = (
         sa.select(
             table.c.student_id,
@@ -749,12 +847,16 @@ def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
         .distinct()
     )
     found["tab_out"] = {row[0] for row in connection.execute(tab_query)}
+    _referred_students(context, found)
+    return found
+
+
+def _referred_students(context: Context, found: dict[Outcome, set[str]]) -> None:
     referrals = tables.office_referrals
     referral_query = (
         sa.select(referrals.c.student_id).where(*referral_conditions(context)).distinct()
     )
-    found["office_referral"] = {row[0] for row in connection.execute(referral_query)}
-    return found
+    found["office_referral"] = {row[0] for row in context.connection.execute(referral_query)}
 
 
 def equity(context: Context) -> Built:

@@ -1,0 +1,57 @@
+"""Counts kept on write for the administrators' summaries: ``rollup_incidents`` and
+``rollup_students`` (district/summaries/rollup.py), filled from the records already stored.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+Id = sa.String(255)
+
+
+def _sums(*names: str) -> list[sa.Column[int]]:
+    return [sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in names]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rollup_incidents",
+        sa.Column("school_id", Id, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("grouping", sa.String(16), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        *_sums("incidents", "removals", "removal_minutes", "timed_removals", "iss",
+               "iss_microdays", "bypasses", "voided"),
+    )  # fmt: skip
+    op.create_index(
+        "ix_rollup_incidents_month_grouping_key_school_id",
+        "rollup_incidents",
+        ["month", "grouping", "key", "school_id"],
+    )
+    op.create_table(
+        "rollup_students",
+        sa.Column("period", sa.String(16), primary_key=True),
+        sa.Column("scope", Id, primary_key=True),
+        sa.Column("student_id", Id, primary_key=True),
+        sa.Column("behavior_code", sa.String(64), primary_key=True),
+        *_sums("incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms"),
+    )
+    # The records already stored are counted with the module that keeps the counts from now on.
+    from district.summaries.rollup import rebuild
+
+    rebuild(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("rollup_students")
+    op.drop_table("rollup_incidents")

@@ -1,0 +1,142 @@
+"""Reading the counts kept on write (district/summaries/rollup.py) in place of the records.
+
+They answer a report whose filters they were kept for: a school or the district, a period made of
+whole months (the default, the school year, is one), no grade, level or student-group filter.
+Any other report reads the records themselves (:func:`usable` says which); both give the same
+numbers, and a test holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from district import tables
+from district.summaries.context import Context
+from district.summaries.rollup import (
+    ALL_BEHAVIORS,
+    ALL_SCHOOLS,
+    MICRO,
+    month_period,
+    school_year_start,
+    year_period,
+)
+from schema.schoolyear import school_year_for
+
+
+def _months(first: date, last: date) -> list[date] | None:
+    """The months from ``first`` to ``last`` when the two bound whole months, else None."""
+    if first.day != 1 or (last + timedelta(days=1)).day != 1:
+        return None
+    months: list[date] = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return months
+
+
+def usable(context: Context) -> bool:
+    filters = context.filters
+    return (
+        filters.grade is None
+        and filters.level is None
+        and filters.group is None
+        and _months(context.first, context.last) is not None
+    )
+
+
+@dataclass
+class IncidentSums:
+    incidents: int = 0
+    removals: int = 0
+    removal_minutes: int = 0
+    timed_removals: int = 0
+    iss: int = 0
+    iss_days: float = 0.0
+    bypasses: int = 0
+    voided: int = 0
+
+
+def _incident_rows(context: Context, grouping: str) -> Iterable[Any]:
+    table = tables.rollup_incidents
+    months = _months(context.first, context.last)
+    assert months is not None
+    conditions: list[sa.ColumnElement[bool]] = [
+        table.c.month >= months[0],
+        table.c.month <= months[-1],
+        table.c.grouping == grouping,
+    ]
+    if context.school_id is not None:
+        conditions.append(table.c.school_id == context.school_id)
+    query = sa.select(
+        table.c.school_id,
+        table.c.key,
+        table.c.incidents,
+        table.c.removals,
+        table.c.removal_minutes,
+        table.c.timed_removals,
+        table.c.iss,
+        table.c.iss_microdays,
+        table.c.bypasses,
+        table.c.voided,
+    ).where(*conditions)
+    return context.connection.execute(query)
+
+
+def incident_sums(
+    context: Context, grouping: str, *, by_school: bool = False
+) -> dict[Any, IncidentSums]:
+    """Counted incidents of the report's period and school per key of ``grouping`` (``day``:
+    the ISO date; ``behavior``; ``location``, ``""`` when none; ``hour``, two digits), and per
+    (school, key) with ``by_school``."""
+    found: dict[Any, IncidentSums] = {}
+    for row in _incident_rows(context, grouping):
+        key = (row.school_id, row.key) if by_school else row.key
+        sums = found.get(key)
+        if sums is None:
+            sums = found[key] = IncidentSums()
+        sums.incidents += row.incidents
+        sums.removals += row.removals
+        sums.removal_minutes += row.removal_minutes
+        sums.timed_removals += row.timed_removals
+        sums.iss += row.iss
+        sums.iss_days += row.iss_microdays / MICRO
+        sums.bypasses += row.bypasses
+        sums.voided += row.voided
+    return found
+
+
+def _periods(context: Context) -> list[str]:
+    months = _months(context.first, context.last)
+    assert months is not None
+    year = school_year_for(context.first, school_year_start(context.connection))
+    if context.first == year.start and context.last == year.end - timedelta(days=1):
+        return [year_period(year.start)]
+    return [month_period(month) for month in months]
+
+
+def student_sums(
+    context: Context, columns: Iterable[str], *, behaviors: bool = False
+) -> sa.Select[Any]:
+    """A query of (student, [behavior,] sum of each of ``columns``) over the report's period and
+    scope: per behavior with ``behaviors``, else for all behaviors (with the TABs)."""
+    table = tables.rollup_students
+    periods = _periods(context)
+    keys = [table.c.student_id, *([table.c.behavior_code] if behaviors else [])]
+    conditions = [
+        table.c.period.in_(periods),
+        table.c.scope == (context.school_id or ALL_SCHOOLS),
+        table.c.behavior_code != ALL_BEHAVIORS if behaviors else table.c.behavior_code == "",
+    ]
+    if len(periods) == 1:
+        return sa.select(*keys, *(table.c[name] for name in columns)).where(*conditions)
+    return (
+        sa.select(*keys, *(sa.func.sum(table.c[name]).label(name) for name in columns))
+        .where(*conditions)
+        .group_by(*keys)
+    )
