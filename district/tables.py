@@ -345,18 +345,19 @@ SUMMARY_INDEXES = (
 """Covering partial indexes for the administrators' summaries (district/summaries): a report
 reads only these, never the wide rows, whether it covers one school or the whole district."""
 
+ROLLUP_SUMS = (
+    "incidents", "removals", "removal_minutes", "timed_removals", "iss", "iss_microdays",
+    "bypasses", "voided",
+)  # fmt: skip
 rollup_incidents = sa.Table(
     "rollup_incidents",
     metadata,
-    sa.Column("school_id", Id, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
     sa.Column("grouping", sa.String(16), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("school_id", Id, primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
-    *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in (
-        "incidents", "removals", "removal_minutes", "timed_removals", "iss", "iss_microdays",
-        "bypasses", "voided",
-    )),
-    sa.Index(None, "month", "grouping", "key", "school_id"),
+    *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in ROLLUP_SUMS),
+    sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents per school, month and one grouping (``day``, ``behavior``, ``location``,
 ``hour``), kept exact on write (district/summaries/rollup.py)."""
@@ -371,6 +372,8 @@ rollup_students = sa.Table(
     *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in (
         "incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms",
     )),
+    sa.Index(None, "period", "scope", "incidents"),
+    sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents and Take a Breaks per period (``M2025-09`` or the school year
 ``Y2025-07-01``), scope (a school or ``*``), student and behavior (``""``: all, with the TABs),

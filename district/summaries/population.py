@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -101,19 +102,44 @@ def unknown_student(student_id: str) -> StudentInfo:
     )
 
 
-def enrolled(
+class Population(dict[str, StudentInfo]):
+    """The students a report covers, by id, with each dimension's groups of them."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._members: dict[Dimension, dict[str, frozenset[str]]] = {}
+
+    def members(self, dimension: Dimension) -> dict[str, frozenset[str]]:
+        """The ids of the students in each group of ``dimension`` (kept once computed)."""
+        found = self._members.get(dimension)
+        if found is None:
+            grouped: dict[str, set[str]] = {}
+            for student in self.values():
+                grouped.setdefault(student.group(dimension), set()).add(student.id)
+            found = {group: frozenset(ids) for group, ids in grouped.items()}
+            self._members[dimension] = found
+        return found
+
+
+_scoped_cache: dict[tuple[Any, ...], tuple[int, Population]] = {}
+
+
+def _on_roster(
     connection: Connection,
     school_id: str | None,
     grade: str | None,
     group: tuple[Dimension, str] | None,
-    with_records: Iterable[str],
-) -> dict[str, StudentInfo]:
-    """The students enrolled in the scope during the period: those on the roster of the school
-    (or district) now, in the grade and group, plus every student a counted record names (so
-    each numerator is part of its denominator even after a student moved or left)."""
-    everyone = all_students(connection)
-    chosen: dict[str, StudentInfo] = {}
-    for student in everyone.values():
+) -> Population:
+    """The students on the roster of the school (or district) now, in the grade and group
+    (cached until the roster changes; callers never change it)."""
+    key = (str(connection.engine.url), school_id, grade, group)
+    roster_cursor = current_cursors(connection)[1]
+    with _cache_lock:
+        cached = _scoped_cache.get(key)
+        if cached is not None and cached[0] == roster_cursor:
+            return cached[1]
+    chosen = Population()
+    for student in all_students(connection).values():
         if not student.on_roster:
             continue
         if school_id is not None and student.school_id != school_id:
@@ -123,7 +149,29 @@ def enrolled(
         if group is not None and student.group(group[0]) != group[1]:
             continue
         chosen[student.id] = student
-    for student_id in with_records:
-        if student_id not in chosen:
-            chosen[student_id] = everyone.get(student_id) or unknown_student(student_id)
+    with _cache_lock:
+        if len(_scoped_cache) > 256:
+            _scoped_cache.clear()
+        _scoped_cache[key] = (roster_cursor, chosen)
+    return chosen
+
+
+def enrolled(
+    connection: Connection,
+    school_id: str | None,
+    grade: str | None,
+    group: tuple[Dimension, str] | None,
+    with_records: Iterable[str],
+) -> Population:
+    """The students enrolled in the scope during the period: those on the roster of the school
+    (or district) now, in the grade and group, plus every student a counted record names (so
+    each numerator is part of its denominator even after a student moved or left)."""
+    base = _on_roster(connection, school_id, grade, group)
+    extra = set(with_records).difference(base)
+    if not extra:
+        return base
+    everyone = all_students(connection)
+    chosen = Population(base)
+    for student_id in sorted(extra):
+        chosen[student_id] = everyone.get(student_id) or unknown_student(student_id)
     return chosen

@@ -27,7 +27,7 @@ from district.summaries.context import (
     tab_conditions,
 )
 from district.summaries.dialect import as_int, days_between
-from district.summaries.population import StudentInfo, enrolled
+from district.summaries.population import Population, StudentInfo, enrolled
 from district.summaries.suppression import Reason, Thresholds, suppress_table
 from schema.summaries import (
     DIMENSIONS,
@@ -112,7 +112,7 @@ def _group_filter(context: Context) -> tuple[Dimension, str] | None:
     return (dimension, value) if dimension is not None and value is not None else None
 
 
-def _population(context: Context, with_records: Iterable[str]) -> dict[str, StudentInfo]:
+def _population(context: Context, with_records: Iterable[str]) -> Population:
     return enrolled(
         context.connection,
         context.school_id,
@@ -144,6 +144,46 @@ def _months(first: date, last: date) -> list[tuple[date, date]]:
     return spans
 
 
+@dataclass(frozen=True, slots=True)
+class _StudentCounts:
+    with_any: int
+    two_to_five: int
+    six_or_more: int
+    top: list[tuple[str, int]]
+    """The ``TOP_STUDENTS`` students with the most counted incidents, most first."""
+
+
+def _students_counted(context: Context) -> tuple[Population, _StudentCounts]:
+    """The students the report covers, and how many counted incidents they have."""
+    if not rolled.usable(context):
+        table = tables.incidents
+        by_student = _count(context, table.c.student_id, incident_conditions(context))
+        tally = Counter("2-5" if n <= 5 else "6+" for n in by_student.values() if n >= 2)
+        ranked = sorted(by_student.items(), key=lambda item: (-item[1], item[0]))
+        counts = _StudentCounts(len(by_student), tally["2-5"], tally["6+"], ranked[:TOP_STUDENTS])
+        return _population(context, by_student), counts
+    connection = context.connection
+    sums = rolled.student_sums(context, ["incidents"]).subquery()
+    n = sums.c.incidents
+    with_any, two_to_five, six_or_more = connection.execute(
+        sa.select(
+            sa.func.count(sa.case((n > 0, 1))),
+            sa.func.count(sa.case((sa.and_(n >= 2, n <= 5), 1))),
+            sa.func.count(sa.case((n >= 6, 1))),
+        )
+    ).one()
+    top = connection.execute(
+        sa.select(sums.c.student_id, n)
+        .where(n > 0)
+        .order_by(n.desc(), sums.c.student_id)
+        .limit(TOP_STUDENTS)
+    )
+    counts = _StudentCounts(
+        int(with_any), int(two_to_five), int(six_or_more), [(s, int(c)) for s, c in top]
+    )
+    return _population(context, rolled.off_roster(context, sums)), counts
+
+
 def big5(context: Context) -> Built:
     table = tables.incidents
     conditions = incident_conditions(context)
@@ -157,17 +197,9 @@ def big5(context: Context) -> Built:
             for key, sums in rolled.incident_sums(context, "day").items()
             if sums.incidents
         }
-        by_student = {
-            student: int(count)
-            for student, count in context.connection.execute(
-                rolled.student_sums(context, ["incidents"])
-            )
-            if count
-        }
     else:
         by_day = _count(context, table.c.local_date, conditions)
-        by_student = _count(context, table.c.student_id, conditions)
-    population = _population(context, by_student)
+    population, students = _students_counted(context)
     notes = [OFFICE_REFERRALS_NOTE]
     small = _small_group(context, population)
     if small:
@@ -288,10 +320,11 @@ def big5(context: Context) -> Built:
                 "per_school_day": _ratio(per_weekday[weekday], weekday_days[weekday]),
             }
         )
-    tiers = Counter(
-        "0-1" if count <= 1 else "2-5" if count <= 5 else "6+"
-        for count in (by_student.get(student, 0) for student in population)
-    )
+    tiers = {
+        "0-1": len(population) - students.two_to_five - students.six_or_more,
+        "2-5": students.two_to_five,
+        "6+": students.six_or_more,
+    }
     min_numerator = context.config.suppression.min_numerator
     hide_tiers = _private_group(context) and any(
         tiers[tier] < min_numerator for tier in ("0-1", "2-5", "6+")
@@ -314,8 +347,7 @@ def big5(context: Context) -> Built:
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
     else:
-        ranked = sorted(by_student.items(), key=lambda item: (-item[1], item[0]))
-        for student_id, count in ranked[:TOP_STUDENTS]:
+        for student_id, count in students.top:
             rows.append(
                 {
                     "section": "student",
@@ -325,10 +357,10 @@ def big5(context: Context) -> Built:
                     "share": _share(count, total),
                 }
             )
-        if len(ranked) > TOP_STUDENTS:
+        if students.with_any > TOP_STUDENTS:
             notes.append(
                 f"By student: the {TOP_STUDENTS} students with the most incidents of "
-                f"{len(ranked)} with any."
+                f"{students.with_any} with any."
             )
     return Built(rows, notes)
 
@@ -732,37 +764,22 @@ def progression(context: Context) -> Built:
                 "bypasses": int(count),
             }
         )
-    if fast:
-        pairs = rolled.student_sums(context, ["incidents"], behaviors=True).subquery()
-        repeats = connection.execute(
-            sa.select(pairs.c.student_id, pairs.c.behavior_code, pairs.c.incidents).where(
-                pairs.c.incidents >= 2
-            )
-        ).all()
-    else:
-        repeats = connection.execute(
-            sa.select(table.c.student_id, table.c.behavior_code, sa.func.count().label("n"))
-            .where(*conditions)
-            .group_by(table.c.student_id, table.c.behavior_code)
-            .having(sa.func.count() >= 2)
-        ).all()
-    students = {row[0] for row in repeats}
+    students_with_repeats, pair_count, top = _repeats(context)
     rows.append(
         {
             "section": "repeat_total",
             "key": "all",
             "label": "Students with repeated Level 2 incidents for one behavior",
-            "incidents": len(students),
+            "incidents": students_with_repeats,
         }
     )
     notes = [INTERVENTIONS_NOTE]
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
     else:
-        population = _population(context, students)
-        ranked = sorted(repeats, key=lambda row: (-row[2], row[0], row[1]))
-        recorded = _interventions(context, {row[0] for row in ranked[:TOP_REPEATS]})
-        for student_id, code, count in ranked[:TOP_REPEATS]:
+        population = _population(context, {row[0] for row in top})
+        recorded = _interventions(context, {row[0] for row in top})
+        for student_id, code, count in top:
             rows.append(
                 {
                     "section": "repeat",
@@ -775,14 +792,47 @@ def progression(context: Context) -> Built:
                     + recorded.get((student_id, None), 0),
                 }
             )
-        if len(ranked) > TOP_REPEATS:
+        if pair_count > TOP_REPEATS:
             notes.append(
                 f"Repeats: the {TOP_REPEATS} student-behavior pairs with the most incidents of "
-                f"{len(ranked)}."
+                f"{pair_count}."
             )
     if context.first < context.last - timedelta(days=366):
         notes.append("The period spans more than a school year: repeats are counted across it.")
     return Built(rows, notes)
+
+
+def _repeats(context: Context) -> tuple[int, int, list[tuple[str, str, int]]]:
+    """Students with two or more counted incidents of one behavior, such pairs, and the
+    ``TOP_REPEATS`` pairs with the most (most first, then by student and behavior)."""
+    if rolled.usable(context):
+        pairs = rolled.student_sums(context, ["incidents"], behaviors=True).subquery()
+        repeated = pairs.c.incidents >= 2
+        students, pair_count = context.connection.execute(
+            sa.select(sa.func.count(sa.distinct(pairs.c.student_id)), sa.func.count()).where(
+                repeated
+            )
+        ).one()
+        top = context.connection.execute(
+            sa.select(pairs.c.student_id, pairs.c.behavior_code, pairs.c.incidents)
+            .where(repeated)
+            .order_by(pairs.c.incidents.desc(), pairs.c.student_id, pairs.c.behavior_code)
+            .limit(TOP_REPEATS)
+        )
+        return int(students), int(pair_count), [(a, b, int(n)) for a, b, n in top]
+    table = tables.incidents
+    repeats = context.connection.execute(
+        sa.select(table.c.student_id, table.c.behavior_code, sa.func.count().label("n"))
+        .where(*incident_conditions(context))
+        .group_by(table.c.student_id, table.c.behavior_code)
+        .having(sa.func.count() >= 2)
+    ).all()
+    ranked = sorted(repeats, key=lambda row: (-row[2], row[0], row[1]))
+    return (
+        len({row[0] for row in repeats}),
+        len(repeats),
+        [(a, b, int(n)) for a, b, n in ranked[:TOP_REPEATS]],
+    )
 
 
 def _interventions(context: Context, students: set[str]) -> dict[tuple[str, str | None], int]:
@@ -881,9 +931,7 @@ def equity(context: Context) -> Built:
     hidden_totals: dict[str, Reason] = {}
     decisions = {}
     for dimension in DIMENSIONS:
-        members: dict[str, set[str]] = {}
-        for student in population.values():
-            members.setdefault(student.group(dimension), set()).add(student.id)
+        members = population.members(dimension)
         groups = sorted(members)
         enrolled_count = {group: len(members[group]) for group in groups}
         numerators: dict[str, dict[str, int]] = {

@@ -62,7 +62,12 @@ class IncidentSums:
     voided: int = 0
 
 
-def _incident_rows(context: Context, grouping: str) -> Iterable[Any]:
+def incident_sums(
+    context: Context, grouping: str, *, by_school: bool = False
+) -> dict[Any, IncidentSums]:
+    """Counted incidents of the report's period and school per key of ``grouping`` (``day``:
+    the ISO date; ``behavior``; ``location``, ``""`` when none; ``hour``, two digits), and per
+    (school, key) with ``by_school``."""
     table = tables.rollup_incidents
     months = _months(context.first, context.last)
     assert months is not None
@@ -73,41 +78,17 @@ def _incident_rows(context: Context, grouping: str) -> Iterable[Any]:
     ]
     if context.school_id is not None:
         conditions.append(table.c.school_id == context.school_id)
-    query = sa.select(
-        table.c.school_id,
-        table.c.key,
-        table.c.incidents,
-        table.c.removals,
-        table.c.removal_minutes,
-        table.c.timed_removals,
-        table.c.iss,
-        table.c.iss_microdays,
-        table.c.bypasses,
-        table.c.voided,
-    ).where(*conditions)
-    return context.connection.execute(query)
-
-
-def incident_sums(
-    context: Context, grouping: str, *, by_school: bool = False
-) -> dict[Any, IncidentSums]:
-    """Counted incidents of the report's period and school per key of ``grouping`` (``day``:
-    the ISO date; ``behavior``; ``location``, ``""`` when none; ``hour``, two digits), and per
-    (school, key) with ``by_school``."""
+    keys = [table.c.school_id, table.c.key] if by_school else [table.c.key]
+    query = (
+        sa.select(*keys, *(sa.func.sum(table.c[name]) for name in tables.ROLLUP_SUMS))
+        .where(*conditions)
+        .group_by(*keys)
+    )
     found: dict[Any, IncidentSums] = {}
-    for row in _incident_rows(context, grouping):
-        key = (row.school_id, row.key) if by_school else row.key
-        sums = found.get(key)
-        if sums is None:
-            sums = found[key] = IncidentSums()
-        sums.incidents += row.incidents
-        sums.removals += row.removals
-        sums.removal_minutes += row.removal_minutes
-        sums.timed_removals += row.timed_removals
-        sums.iss += row.iss
-        sums.iss_days += row.iss_microdays / MICRO
-        sums.bypasses += row.bypasses
-        sums.voided += row.voided
+    for row in context.connection.execute(query):
+        key = (row[0], row[1]) if by_school else row[0]
+        values = [int(value or 0) for value in row[len(keys) :]]
+        found[key] = IncidentSums(*values[:5], values[5] / MICRO, *values[6:])
     return found
 
 
@@ -140,3 +121,21 @@ def student_sums(
         .where(*conditions)
         .group_by(*keys)
     )
+
+
+def off_roster(context: Context, sums: sa.Subquery) -> list[str]:
+    """Students with counted incidents in ``sums`` (a :func:`student_sums` of ``incidents``)
+    whom the roster no longer places in the report's school (or the district)."""
+    students = tables.students
+    here = sa.and_(
+        students.c.deleted.is_(False),
+        *([students.c.school_id == context.school_id] if context.school_id is not None else []),
+    )
+    query = (
+        sa.select(sums.c.student_id)
+        .select_from(
+            sums.outerjoin(students, sa.and_(students.c.sourced_id == sums.c.student_id, here))
+        )
+        .where(sums.c.incidents > 0, students.c.sourced_id.is_(None))
+    )
+    return list(context.connection.execute(query).scalars())

@@ -38,10 +38,7 @@ ALL_BEHAVIORS = ""
 MICRO = 1_000_000
 """ISS days are kept in millionths of a day."""
 
-INCIDENT_SUMS = (
-    "incidents", "removals", "removal_minutes", "timed_removals", "iss", "iss_microdays",
-    "bypasses", "voided",
-)  # fmt: skip
+INCIDENT_SUMS = tables.ROLLUP_SUMS
 STUDENT_SUMS = ("incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms")
 TAB_OUT_KINDS = ("out", "out_and_back")
 

@@ -26,18 +26,14 @@ def _sums(*names: str) -> list[sa.Column[int]]:
 def upgrade() -> None:
     op.create_table(
         "rollup_incidents",
-        sa.Column("school_id", Id, primary_key=True),
-        sa.Column("month", sa.Date, primary_key=True),
         sa.Column("grouping", sa.String(16), primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("school_id", Id, primary_key=True),
         sa.Column("key", sa.String(255), primary_key=True),
         *_sums("incidents", "removals", "removal_minutes", "timed_removals", "iss",
                "iss_microdays", "bypasses", "voided"),
+        sqlite_with_rowid=False,
     )  # fmt: skip
-    op.create_index(
-        "ix_rollup_incidents_month_grouping_key_school_id",
-        "rollup_incidents",
-        ["month", "grouping", "key", "school_id"],
-    )
     op.create_table(
         "rollup_students",
         sa.Column("period", sa.String(16), primary_key=True),
@@ -45,6 +41,12 @@ def upgrade() -> None:
         sa.Column("student_id", Id, primary_key=True),
         sa.Column("behavior_code", sa.String(64), primary_key=True),
         *_sums("incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms"),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_rollup_students_period_scope_incidents",
+        "rollup_students",
+        ["period", "scope", "incidents"],
     )
     # The records already stored are counted with the module that keeps the counts from now on.
     from district.summaries.rollup import rebuild
