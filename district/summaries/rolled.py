@@ -88,7 +88,10 @@ def incident_sums(
     for row in context.connection.execute(query):
         key = (row[0], row[1]) if by_school else row[0]
         values = [int(value or 0) for value in row[len(keys) :]]
-        found[key] = IncidentSums(*values[:5], values[5] / MICRO, *values[6:])
+        incidents, removals, minutes, timed, iss, microdays, bypasses, voided = values
+        found[key] = IncidentSums(
+            incidents, removals, minutes, timed, iss, microdays / MICRO, bypasses, voided
+        )
     return found
 
 
