@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+SWITCH_INTERVAL_SECONDS = 0.0005
+"""How long the thread running the screens keeps the GIL from Textual's input and output threads
+when they ask for it (Python's default is 5 ms). A repaint reaches the terminal only once the
+output thread has written it: with the default, a key's answer waited up to 5 ms behind whatever
+the event loop did next. The two threads are idle between keys, so this costs nothing then."""
+
 
 class ClasslogApp(App[int]):
     """Log Level 1 / Level 2 interventions and Take a Breaks to this device's store."""
@@ -279,10 +285,13 @@ def run(home: Path) -> int:
         sys.stderr.write(f"classlog: {one_line(error)}\n")
         return 2
     app = ClasslogApp(reader=reader)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     try:
         app.run()
         return app.return_code or 0
     finally:
+        sys.setswitchinterval(switch_interval)
         app.wait_for_store_loader()
         reader.close()
         session.release()

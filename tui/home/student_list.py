@@ -24,7 +24,9 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.visual import Visual
 
 from schema.rows import StudentRow
@@ -70,8 +72,60 @@ def _words_start_with(words: tuple[str, ...], tokens: list[str]) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every row of one paint shares."""
+
+    scroll_y: int
+    width: int
+    row: VisualStyle
+    highlighted: VisualStyle
+    hover: VisualStyle
+
+
 def header_line() -> str:
     return "    " + fit("Student", NAME_WIDTH) + " Grade  IEP  Today  Break"
+
+
+class _RememberingScrollBar(ScrollBar):
+    """Textual's vertical scrollbar, keeping its last few paints: typing a name and deleting it
+    again moves between the same few thumb sizes, and a paint of a bar through Rich costs as
+    much as the whole list's rows. A paint is reused only for the same size, thumb, position,
+    colours and background."""
+
+    KEEP = 16
+
+    def __init__(self, *, thickness: int) -> None:
+        super().__init__(vertical=True, name="vertical", thickness=thickness)
+        self._paints: dict[Hashable, list[Strip]] = {}
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        bar = self.render()
+        if not isinstance(bar, ScrollBarRender):
+            return super().render_lines(crop)
+        key = (
+            crop,
+            self.size,
+            bar.virtual_size,
+            bar.window_size,
+            bar.position,
+            bar.thickness,
+            bar.style,
+            self.background_colors,
+            self.app.ansi_theme,
+            tuple(self.get_line_filters()),
+        )
+        strips = self._paints.get(key)
+        if strips is None:
+            strips = super().render_lines(crop)
+            if len(self._paints) >= self.KEEP:
+                self._paints.clear()
+            self._paints[key] = strips
+        return list(strips)
+
+    def notify_style_update(self) -> None:
+        self._paints.clear()
+        super().notify_style_update()
 
 
 class StudentList(ScrollView, can_focus=True):
@@ -226,6 +280,17 @@ class StudentList(ScrollView, can_focus=True):
         self._highlighted: int | None = None
         self._hovered: int | None = None
         self._rows: dict[Hashable, Strip] = {}
+        self._frame: _Frame | None = None
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The scrollbar, as Textual's own makes it, but remembering its recent paints."""
+        if self._vertical_scrollbar is None:
+            scrollbar = _RememberingScrollBar(thickness=self.scrollbar_size_vertical)
+            scrollbar.display = False
+            self._vertical_scrollbar = scrollbar
+            self.app._start_widget(self, scrollbar)
+        return self._vertical_scrollbar
 
     # -- what the screen sets ---------------------------------------------------------------
 
@@ -383,19 +448,38 @@ class StudentList(ScrollView, can_focus=True):
             (on_break, "bold"),
         )
 
+    def _frame_styles(self) -> _Frame:
+        return _Frame(
+            self.scroll_offset.y,
+            self.scrollable_content_region.width,
+            self.get_visual_style(ROW),
+            self.get_visual_style(ROW, HIGHLIGHTED),
+            self.get_visual_style(ROW, HOVER),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Textual asks for the lines it repaints here: what every row of this paint shares
+        (scroll offset, width, the three row styles) is looked up once, not once a row."""
+        self._frame = self._frame_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
+        frame = self._frame or self._frame_styles()
+        index = frame.scroll_y + y
+        width = frame.width
         if not 0 <= index < len(self._shown):
-            return Strip.blank(width, self.get_visual_style(ROW).rich_style)
+            return Strip.blank(width, frame.row.rich_style)
         entry = self._shown[index]
         highlighted = index == self._highlighted
         if highlighted:
-            style = self.get_visual_style(ROW, HIGHLIGHTED)
+            style = frame.highlighted
         elif index == self._hovered:
-            style = self.get_visual_style(ROW, HOVER)
+            style = frame.hover
         else:
-            style = self.get_visual_style(ROW)
+            style = frame.row
         student_id = entry.student.sourced_id
         key = (
             entry,
