@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from district import tables
@@ -55,6 +56,19 @@ def as_utc(moment: datetime) -> datetime:
 
 def is_sqlite(engine_or_connection: Engine | Connection) -> bool:
     return engine_or_connection.dialect.name == "sqlite"
+
+
+def among(
+    connection: Connection, column: sa.ColumnElement[Any], values: Iterable[str]
+) -> sa.ColumnElement[bool]:
+    """``column IN (values)`` with the whole list as one bound value (a JSON array read by
+    ``json_each`` on SQLite, an array with ``= ANY`` on PostgreSQL): one statement the
+    compiled cache keeps, however long the list, instead of one placeholder per value."""
+    listed = list(values)
+    if is_sqlite(connection):
+        each = sa.func.json_each(sa.bindparam(None, json.dumps(listed), type_=sa.String))
+        return column.in_(sa.select(each.table_valued("value").c.value))
+    return column == sa.any_(sa.bindparam(None, listed, type_=postgresql.ARRAY(sa.String)))
 
 
 def _sqlite_file(url: sa.URL) -> Path | None:

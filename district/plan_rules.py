@@ -10,8 +10,9 @@ student's grade band, and refuses it by the rule's name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,6 @@ from schema.rules import (
     parse_actions,
 )
 from schema.schoolyear import DEFAULT_START, school_year_for
-
-BATCH = 500
 
 
 class PlanChecker:
@@ -63,24 +62,18 @@ class PlanChecker:
             self._start = date.fromisoformat(str(text)) if text else DEFAULT_START
         return self._start
 
-    def prefetch_students(self, student_ids: Iterable[str]) -> None:
-        """Read the grade and IEP flag of many students in a few queries."""
-        students = tables.students
-        wanted = sorted({student for student in student_ids if student not in self._students})
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start : start + BATCH]
-            rows = self.connection.execute(
-                sa.select(students.c.sourced_id, students.c.grade, students.c.iep).where(
-                    students.c.sourced_id.in_(batch)
-                )
-            )
-            found = {row[0]: (str(row[1]), bool(row[2])) for row in rows}
-            for student in batch:
-                self._students[student] = found.get(student)
+    def know_students(self, facts: Mapping[str, tuple[str, bool] | None]) -> None:
+        """Take students' grades and IEP flags already read (``RecordSet.plan_facts``)."""
+        self._students.update(facts)
 
     def student(self, student_id: str) -> tuple[str, bool] | None:
         if student_id not in self._students:
-            self.prefetch_students([student_id])
+            row = self.connection.execute(
+                sa.select(tables.students.c.grade, tables.students.c.iep).where(
+                    tables.students.c.sourced_id == student_id
+                )
+            ).first()
+            self._students[student_id] = None if row is None else (str(row[0]), bool(row[1]))
         return self._students[student_id]
 
     def check_incident(self, fields: Mapping[str, Any], student_id: str) -> None:
@@ -112,12 +105,10 @@ class PlanChecker:
         student's grade band (any band's when the roster does not know the student)."""
         student = self.student(student_id)
         occurred_at = datetime.fromisoformat(str(fields["occurred_at"]))
-        zone_name = str(fields.get("tz") or "UTC")
-        zone = ZoneInfo(zone_name) if is_zone_name(zone_name) else UTC
-        local_day = occurred_at.astimezone(zone).date()
-        year = school_year_for(local_day, self.school_year_start())
+        local_day = occurred_at.astimezone(_zone(str(fields.get("tz") or "UTC"))).date()
+        year = _school_year_label(local_day, self.school_year_start())
         code = str(fields["behavior_code"])
-        key = (year.label, None if student is None else student[0], code)
+        key = (year, None if student is None else student[0], code)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = self._lookup(*key)
@@ -163,6 +154,16 @@ class PlanChecker:
             date.fromisoformat(str(fields["starts_on"])),
             date.fromisoformat(str(fields["review_on"])),
         )
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    return ZoneInfo(name) if is_zone_name(name) else UTC
+
+
+@lru_cache(maxsize=1024)
+def _school_year_label(day: date, start: date) -> str:
+    return school_year_for(day, start).label
 
 
 def _number(value: Any) -> float | None:

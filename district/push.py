@@ -25,11 +25,12 @@ from sqlalchemy.engine import Engine
 
 from district import tables
 from district.clock import ServerClock
-from district.db import WriteTx, checkpoint_sqlite, grid_behavior_codes, write_transaction
+from district.db import WriteTx, among, checkpoint_sqlite, grid_behavior_codes, write_transaction
 from district.plan_rules import PlanChecker, refusal_words
 from district.records import Record, RecordSet, apply_merge, merge, move_student
 from district.scope import Device, school_scope_allows, students_in_scope
 from district.support import SupportOps, SupportRejection, unlink_record
+from schema.clock import Timestamp
 from schema.contract import ContractError, check_fields
 from schema.errors import ClasslogError
 from schema.fields import REFERRAL_DECISION_FIELDS, REQUIRED_ON_CREATE
@@ -83,6 +84,8 @@ class _Push:
         self.support = SupportOps(self)
         self.codes: frozenset[str] | None = None
         self.applied_rows: list[dict[str, Any]] = []
+        self.latest: Timestamp | None = None
+        """The latest clock of the ops not rejected."""
         self.seen = self._applied_op_ids([op.op_id for op in ops])
         linked = [_text(op.fields.get("incident_id")) for op in ops]
         touched = [op.id for op in ops] + [link for link in linked if link]
@@ -91,7 +94,7 @@ class _Push:
         students.update(record.student_id for record in map(self.records.get, touched) if record)
         known = {student for student in students if student}
         self.records.prefetch_schools(known)
-        self.plan.prefetch_students(known)
+        self.plan.know_students(self.records.plan_facts(known))
         self.scope: dict[str, bool] = {}
         if device.role == "classroom":
             visible = students_in_scope(self.connection, device, known)
@@ -100,23 +103,24 @@ class _Push:
     def _applied_op_ids(self, op_ids: Iterable[str]) -> set[str]:
         applied = tables.applied_ops
         wanted = sorted(set(op_ids))
-        seen: set[str] = set()
-        for start in range(0, len(wanted), BATCH):
-            seen.update(
-                self.connection.execute(
-                    sa.select(applied.c.op_id).where(
-                        applied.c.op_id.in_(wanted[start : start + BATCH]),
-                        applied.c.device_id == self.device.id,
-                    )
-                ).scalars()
-            )
-        return seen
+        if not wanted:
+            return set()
+        return set(
+            self.connection.execute(
+                sa.select(applied.c.op_id).where(
+                    applied.c.device_id == self.device.id,
+                    among(self.connection, applied.c.op_id, wanted),
+                )
+            ).scalars()
+        )
 
     def apply(self, op: PushOp) -> OpResult:
+        stamp = op.timestamp
         if op.op_id in self.seen:
+            self._accepted(stamp)
             return OpResult(op_id=op.op_id, status=OpStatus.DUPLICATE)
         try:
-            result = self._apply(op)
+            result = self._apply(op, stamp)
         except Rejection as rejection:
             return OpResult(
                 op_id=op.op_id,
@@ -125,6 +129,7 @@ class _Push:
                 retry=rejection.retry,
             )
         self.seen.add(op.op_id)
+        self._accepted(stamp)
         self.applied_rows.append(
             {
                 "device_id": self.device.id,
@@ -135,13 +140,17 @@ class _Push:
         )
         return result
 
+    def _accepted(self, stamp: Timestamp) -> None:
+        if self.latest is None or stamp > self.latest:
+            self.latest = stamp
+
     def flush(self) -> None:
         self.records.flush()
         if self.applied_rows:
             self.connection.execute(sa.insert(tables.applied_ops), self.applied_rows)
 
-    def _apply(self, op: PushOp) -> OpResult:
-        ahead_ms = op.timestamp.wall_ms - self.now_ms
+    def _apply(self, op: PushOp, stamp: Timestamp) -> OpResult:
+        ahead_ms = stamp.wall_ms - self.now_ms
         if ahead_ms > MAX_CLOCK_AHEAD_MS:
             raise Rejection(
                 f"clock ahead of the server by {ahead_ms / 1000:.0f} s (more than 5 minutes):"
@@ -427,10 +436,5 @@ def apply_push(
             tx.after_commit.append(lambda: checkpoint_sqlite(engine))
         if on_commit is not None and tx.last_cursor != tx.base_cursor:
             tx.after_commit.append(on_commit)
-    accepted = [
-        op.timestamp
-        for op, result in zip(request.ops, results, strict=True)
-        if result.status is not OpStatus.REJECTED
-    ]
-    server_hlc = clock.after(*accepted)
+    server_hlc = clock.after() if push.latest is None else clock.after(push.latest)
     return PushResponse(results=results, server_time=clock.now(), server_hlc=server_hlc.encode())

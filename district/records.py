@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import WriteTx, as_utc
+from district.db import WriteTx, among, as_utc
 from district.summaries import rollup
 from district.tables import safeguard_column
 from schema import counting
@@ -276,6 +276,7 @@ class RecordSet:
         self._departures: list[dict[str, Any]] = []
         self._schools: dict[str, str | None] = {}
         self._grades: dict[str, str | None] = {}
+        self._plan_facts: dict[str, tuple[str, bool] | None] = {}
         self._deleted_students: set[str] = set()
         self._counted_as: dict[str, dict[str, Any]] = {}
         """The columns the summaries' counts read, per record, as last stored."""
@@ -287,18 +288,20 @@ class RecordSet:
 
     def prefetch(self, record_ids: Iterable[str]) -> None:
         wanted = sorted({record_id for record_id in record_ids if record_id not in self._records})
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start : start + BATCH]
-            found: dict[str, Record] = {}
-            for kind, table in tables.RECORD_TABLES.items():
-                rows = self.connection.execute(sa.select(table).where(table.c.id.in_(batch)))
-                for row in rows:
-                    found[row.id] = Record.from_row(kind, row._mapping)
-                    self._remember(kind, row._mapping)
-                if len(found) == len(batch):
-                    break
-            for record_id in batch:
-                self._records[record_id] = found.get(record_id)
+        if not wanted:
+            return
+        found: dict[str, Record] = {}
+        for kind, table in tables.RECORD_TABLES.items():
+            rows = self.connection.execute(
+                sa.select(table).where(among(self.connection, table.c.id, wanted))
+            )
+            for row in rows:
+                found[row.id] = Record.from_row(kind, row._mapping)
+                self._remember(kind, row._mapping)
+            if len(found) == len(wanted):
+                break
+        for record_id in wanted:
+            self._records[record_id] = found.get(record_id)
 
     def get(self, record_id: str) -> Record | None:
         if record_id not in self._records:
@@ -329,28 +332,39 @@ class RecordSet:
         ]
 
     def prefetch_schools(self, student_ids: Iterable[str]) -> None:
+        """Read many students' school, grade, IEP flag and roster state in one query."""
         wanted = sorted({student for student in student_ids if student not in self._schools})
+        if not wanted:
+            return
         students = tables.students
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start : start + BATCH]
-            rows = self.connection.execute(
-                sa.select(
-                    students.c.sourced_id,
-                    students.c.school_id,
-                    students.c.grade,
-                    students.c.deleted,
-                ).where(students.c.sourced_id.in_(batch))
-            )
-            found: dict[str, str | None] = {}
-            for row in rows:
-                found[row.sourced_id] = row.school_id
-                self._grades[row.sourced_id] = row.grade or None
-                if row.deleted:
-                    self._deleted_students.add(row.sourced_id)
-            for student in batch:
-                self._schools[student] = found.get(student)
-                if student not in found:
-                    self._deleted_students.add(student)
+        rows = self.connection.execute(
+            sa.select(
+                students.c.sourced_id,
+                students.c.school_id,
+                students.c.grade,
+                students.c.iep,
+                students.c.deleted,
+            ).where(among(self.connection, students.c.sourced_id, wanted))
+        )
+        found: dict[str, str | None] = {}
+        for row in rows:
+            found[row.sourced_id] = row.school_id
+            self._grades[row.sourced_id] = row.grade or None
+            self._plan_facts[row.sourced_id] = (str(row.grade), bool(row.iep))
+            if row.deleted:
+                self._deleted_students.add(row.sourced_id)
+        for student in wanted:
+            self._schools[student] = found.get(student)
+            if student not in found:
+                self._deleted_students.add(student)
+                self._plan_facts[student] = None
+
+    def plan_facts(self, student_ids: Iterable[str]) -> dict[str, tuple[str, bool] | None]:
+        """What the plan's rules read of each student (grade, IEP flag), None for a student the
+        roster has never had, as ``PlanChecker.student`` gives it."""
+        wanted = list(student_ids)
+        self.prefetch_schools(wanted)
+        return {student: self._plan_facts[student] for student in wanted}
 
     def student_known(self, student_id: str) -> bool:
         """Whether the roster has the student (and has not removed them)."""

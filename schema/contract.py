@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -69,7 +69,9 @@ class ContractError(UserError, ValueError):
 
 def canonical_moment(moment: datetime) -> str:
     """The one text form of a time on the wire and on devices: UTC, milliseconds."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")
 
 
 MOMENT_EXPECTED = "must be a date-time with a time zone (ISO 8601)"
@@ -585,8 +587,14 @@ def _attributes_by_wire_name(model: type[SyncRecord]) -> dict[str, str]:
 
 
 def _attributes(model: type[SyncRecord], fields: Mapping[str, JsonValue]) -> set[str]:
+    return set(_attributes_named(model, tuple(fields)))
+
+
+@lru_cache(maxsize=256)
+def _attributes_named(model: type[SyncRecord], names: tuple[str, ...]) -> frozenset[str]:
+    """The model attributes of these wire names (a push's ops mostly repeat one set)."""
     by_wire = _attributes_by_wire_name(model)
-    return {by_wire[name] for name in fields if name in by_wire}
+    return frozenset(by_wire[name] for name in names if name in by_wire)
 
 
 def safeguards_columns(value: JsonValue) -> dict[str, bool | None]:
