@@ -349,6 +349,11 @@ ROLLUP_SUMS = (
     "incidents", "removals", "removal_minutes", "timed_removals", "iss", "iss_microdays",
     "bypasses", "voided",
 )  # fmt: skip
+ROLLUP_STUDENT_SUMS = (
+    "incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_seconds", "tab_seconds",
+    "tabs_spot", "tabs_out", "tabs_out_and_back", "tabs_by_student", "tabs_by_teacher",
+    "tabs_ready", "tabs_not_ready", "tabs_ready_unknown",
+)  # fmt: skip
 rollup_incidents = sa.Table(
     "rollup_incidents",
     metadata,
@@ -369,15 +374,31 @@ rollup_students = sa.Table(
     sa.Column("scope", Id, primary_key=True),
     sa.Column("student_id", Id, primary_key=True),
     sa.Column("behavior_code", sa.String(64), primary_key=True),
-    *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in (
-        "incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms",
-    )),
+    *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
+      for name in ROLLUP_STUDENT_SUMS),
     sa.Index(None, "period", "scope", "incidents"),
     sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents and Take a Breaks per period (``M2025-09`` or the school year
 ``Y2025-07-01``), scope (a school or ``*``), student and behavior (``""``: all, with the TABs),
 kept exact on write (district/summaries/rollup.py)."""
+
+rollup_tabs = sa.Table(
+    "rollup_tabs",
+    metadata,
+    sa.Column("scope", Id, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("started_by", sa.String(32), primary_key=True),
+    sa.Column("returned_ready", sa.String(8), primary_key=True),
+    sa.Column("tenths", sa.Integer, primary_key=True),
+    sa.Column("events", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("seconds", sa.BigInteger, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+"""Counted Take a Breaks per scope (a school or ``*``), month, kind, who started it, whether the
+student returned ready (``yes``, ``no``, ``""``) and length in tenths of a minute (-1: not
+ended), with their length in whole seconds; kept exact on write (district/summaries/rollup.py)."""
 
 RECORD_TABLES: dict[str, sa.Table] = {
     "incident": incidents,

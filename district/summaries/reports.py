@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from district import tables
-from district.summaries import rolled
+from district.summaries import rolled, rollup
 from district.summaries.context import (
     Context,
     behavior_names,
@@ -491,88 +491,184 @@ def levels(context: Context) -> Built:
     return Built(rows, notes)
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+TAB_KINDS = {"spot": "In-class spot", "out": "TAB Out", "out_and_back": "TAB Out and Back"}
+TAB_READY = (("yes", "Returned ready"), ("no", "Did not return ready"), ("", NOT_RECORDED))
+TAB_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    *(("kind", key, label) for key, label in TAB_KINDS.items()),
+    *(("started_by", who, f"Started by the {who}") for who in ("student", "teacher")),
+    *(("returned_ready", key, label) for key, label in TAB_READY),
+)
+"""(section, key, label) of each way the TAB report splits the events."""
+TAB_CATEGORY_SUMS = (
+    "tabs_spot", "tabs_out", "tabs_out_and_back", "tabs_by_student", "tabs_by_teacher",
+    "tabs_ready", "tabs_not_ready", "tabs_ready_unknown",
+)  # fmt: skip
+"""The per-student count of ``rollup_students`` for each of ``TAB_CATEGORIES``, in order."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Tab:
-    student_id: str
-    kind: str
-    started_by: str
-    returned_ready: bool | None
-    minutes: float | None
+@dataclass
+class _TabCounts:
+    """What the TAB report is made of, from the records or from the counts kept on write."""
+
+    lengths: list[tuple[str, str, str, int, int, int]] = field(default_factory=list)
+    """(kind, started by, returned ready, length in tenths of a minute or -1, events, seconds)."""
+    students: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Students with a TAB of each category (section, key)."""
+    per_student: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    """Per student with a TAB: (events, seconds, TAB Outs, seconds of TAB Out)."""
 
 
-def tab(context: Context) -> Built:
+def _tabs_from_records(context: Context) -> _TabCounts:
     table = tables.tab_events
-    connection = context.connection
-    conditions = tab_conditions(context)
     query = sa.select(
         table.c.student_id,
         table.c.kind,
         table.c.started_by,
         table.c.returned_ready,
         table.c.minutes,
-    ).where(*conditions)
-    events = [
-        _Tab(student_id, kind, started_by, ready, None if minutes is None else float(minutes))
-        for student_id, kind, started_by, ready, minutes in connection.execute(query).all()
+    ).where(*tab_conditions(context))
+    lengths: Counter[tuple[str, str, str, int]] = Counter()
+    seconds_of: Counter[tuple[str, str, str, int]] = Counter()
+    categories: dict[tuple[str, str], set[str]] = {}
+    per_student: dict[str, list[int]] = {}
+    for student_id, kind, started_by, returned_ready, minutes in context.connection.execute(query):
+        ready = rollup.ready_key(returned_ready)
+        seconds, tenths = rollup.tab_length(None if minutes is None else float(minutes))
+        key = (kind, started_by, ready, tenths)
+        lengths[key] += 1
+        seconds_of[key] += seconds
+        for category in (("kind", kind), ("started_by", started_by), ("returned_ready", ready)):
+            categories.setdefault(category, set()).add(student_id)
+        out = kind in rollup.TAB_OUT_KINDS
+        sums = per_student.setdefault(student_id, [0, 0, 0, 0])
+        sums[0] += 1
+        sums[1] += seconds
+        sums[2] += int(out)
+        sums[3] += seconds if out else 0
+    return _TabCounts(
+        [(*key, count, seconds_of[key]) for key, count in lengths.items()],
+        Counter({category: len(ids) for category, ids in categories.items()}),
+        {student: (a, b, c, d) for student, (a, b, c, d) in per_student.items()},
+    )
+
+
+def _tabs_kept(context: Context) -> _TabCounts:
+    counts = _TabCounts()
+    histogram = tables.rollup_tabs
+    first, last = rolled.months_of(context)
+    keys = (
+        histogram.c.kind,
+        histogram.c.started_by,
+        histogram.c.returned_ready,
+        histogram.c.tenths,
+    )
+    query = (
+        sa.select(*keys, sa.func.sum(histogram.c.events), sa.func.sum(histogram.c.seconds))
+        .where(
+            histogram.c.scope == (context.school_id or rollup.ALL_SCHOOLS),
+            histogram.c.month >= first,
+            histogram.c.month <= last,
+        )
+        .group_by(*keys)
+    )
+    counts.lengths = [
+        (kind, who, ready, int(tenths), int(events), int(seconds))
+        for kind, who, ready, tenths, events, seconds in context.connection.execute(query)
     ]
-    notes = ["Take a Break is a support, never discipline: it is not a removal, ISS or exclusion."]
+    per_student = rolled.student_sums(
+        context, ["tabs", "tab_seconds", "tab_outs", "tab_out_seconds", *TAB_CATEGORY_SUMS]
+    ).subquery()
+    rows = context.connection.execute(sa.select(per_student).where(per_student.c.tabs > 0))
+    tally = [0] * len(TAB_CATEGORY_SUMS)
+    for student_id, tabs, seconds, outs, out_seconds, *categories in rows:
+        counts.per_student[student_id] = (int(tabs), int(seconds), int(outs), int(out_seconds))
+        for index, count in enumerate(categories):
+            if count:
+                tally[index] += 1
+    counts.students = Counter(
+        {(section, key): tally[index] for index, (section, key, _) in enumerate(TAB_CATEGORIES)}
+    )
+    return counts
+
+
+def _weighted_median(lengths: Iterable[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times), or None for none."""
+    ordered = sorted((value, count) for value, count in lengths if count)
+    total = sum(count for _, count in ordered)
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found: list[int] = []
+    seen = 0
+    for value, count in ordered:
+        while wanted and wanted[0] < seen + count:
+            found.append(value)
+            wanted.pop(0)
+        seen += count
+    return (found[0] + found[1]) / 2
+
+
+def tab(context: Context) -> Built:
+    counts = _tabs_kept(context) if rolled.usable(context) else _tabs_from_records(context)
+    notes = [
+        "Take a Break is a support, never discipline: it is not a removal, ISS or exclusion.",
+        "Minutes are counted from each Take a Break's length in whole seconds; the median is "
+        "taken over lengths in tenths of a minute.",
+    ]
     if context.filters.level is not None:
         notes.append("The level filter does not apply to Take a Break.")
-    students = {event.student_id for event in events}
-    population = _population(context, students)
+    population = _population(context, counts.per_student)
     small = _small_group(context, population)
     if small:
         return Built([], notes + small)
     rows: list[Row] = []
+    total_events = sum(events for *_, events, _ in counts.lengths)
 
-    def add(section: str, key: str, label: str, chosen: list[_Tab]) -> None:
-        minutes = [event.minutes for event in chosen if event.minutes is not None]
+    def add(section: str, key: str, label: str, position: int | None) -> None:
+        chosen = [row for row in counts.lengths if position is None or row[position] == key]
+        events = sum(row[4] for row in chosen)
+        median = _weighted_median(
+            (row[3], row[4]) for row in chosen if row[3] != rollup.UNKNOWN_LENGTH
+        )
         rows.append(
             {
                 "section": section,
                 "key": key,
                 "label": label,
-                "events": len(chosen),
-                "minutes_total": round(sum(minutes), 1),
-                "minutes_median": _median(minutes),
-                "students": len({event.student_id for event in chosen}),
-                "share": _share(len(chosen), len(events)),
+                "events": events,
+                "minutes_total": round(sum(row[5] for row in chosen) / 60, 1),
+                "minutes_median": None if median is None else round(median / 10, 1),
+                "students": len(counts.per_student)
+                if position is None
+                else counts.students[(section, key)],
+                "share": _share(events, total_events),
             }
         )
 
-    add("total", "all", "All Take a Break events", list(events))
-    kind_labels = {"spot": "In-class spot", "out": "TAB Out", "out_and_back": "TAB Out and Back"}
-    for kind, label in kind_labels.items():
-        add("kind", kind, label, [event for event in events if event.kind == kind])
-    for who in ("student", "teacher"):
-        add("started_by", who, f"Started by the {who}", [e for e in events if e.started_by == who])
-    for key, value, label in (
-        ("yes", True, "Returned ready"),
-        ("no", False, "Did not return ready"),
-        ("", None, NOT_RECORDED),
-    ):
-        add("returned_ready", key, label, [e for e in events if e.returned_ready is value])
-    suppressed, complementary = _tab_groups(context, events, population, rows)
+    add("total", "all", "All Take a Break events", None)
+    positions = {"kind": 0, "started_by": 1, "returned_ready": 2}
+    for section, key, label in TAB_CATEGORIES:
+        add(section, key, label, positions[section])
+    suppressed, complementary = _tab_groups(context, counts, population, rows)
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
     else:
-        out_minutes: dict[str, list[float]] = {}
-        for event in events:
-            student = population[event.student_id]
-            if event.kind in TAB_OUT_KINDS and student.iep:
-                out_minutes.setdefault(student.id, []).append(event.minutes or 0.0)
-        for student_id, minutes in sorted(out_minutes.items(), key=lambda item: -sum(item[1])):
+        listed = sorted(
+            (
+                (student_id, sums)
+                for student_id, sums in counts.per_student.items()
+                if sums[2] and population[student_id].iep
+            ),
+            key=lambda item: (-item[1][3], item[0]),
+        )
+        for student_id, (_, _, outs, out_seconds) in listed:
             rows.append(
                 {
                     "section": "iep_tab_out",
                     "key": student_id,
                     "label": population[student_id].name,
-                    "events": len(minutes),
-                    "minutes_total": round(sum(minutes), 1),
+                    "events": outs,
+                    "minutes_total": round(out_seconds / 60, 1),
                 }
             )
     thresholds = context.config.suppression
@@ -587,26 +683,19 @@ def tab(context: Context) -> Built:
 
 
 def _tab_groups(
-    context: Context, events: list[_Tab], population: Mapping[str, StudentInfo], rows: list[Row]
+    context: Context, counts: _TabCounts, population: Population, rows: list[Row]
 ) -> tuple[int, int]:
     """TAB use by student group (students with a TAB of those enrolled), suppressed like the
     equity report: a hidden group hides its events and minutes too."""
     thresholds = context.config.suppression
     limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
-    by_student: dict[str, list[_Tab]] = {}
-    for event in events:
-        by_student.setdefault(event.student_id, []).append(event)
     suppressed = complementary = 0
     for dimension in DIMENSIONS:
-        members: dict[str, list[StudentInfo]] = {}
-        for student in population.values():
-            members.setdefault(student.group(dimension), []).append(student)
+        members = population.members(dimension)
         groups = sorted(members)
         enrolled_count = {group: len(members[group]) for group in groups}
-        users = {
-            group: sum(1 for student in members[group] if student.id in by_student)
-            for group in groups
-        }
+        used = {group: members[group].intersection(counts.per_student) for group in groups}
+        users = {group: len(used[group]) for group in groups}
         decision = suppress_table(groups, enrolled_count, {"tab": users}, limits)
         suppressed += decision.cell_count
         complementary += decision.complementary_count
@@ -624,17 +713,14 @@ def _tab_groups(
                     }
                 )
                 continue
-            chosen = [
-                event for student in members[group] for event in by_student.get(student.id, [])
-            ]
-            minutes = [event.minutes for event in chosen if event.minutes is not None]
+            sums = [counts.per_student[student] for student in used[group]]
             rows.append(
                 {
                     "section": "group",
                     "key": f"{dimension}:{group}",
                     "label": label,
-                    "events": len(chosen),
-                    "minutes_total": round(sum(minutes), 1),
+                    "events": sum(events for events, *_ in sums),
+                    "minutes_total": round(sum(seconds for _, seconds, *_ in sums) / 60, 1),
                     "students": users[group],
                     "enrolled": enrolled_count[group],
                     "share": _share(users[group], enrolled_count[group]),

@@ -62,6 +62,13 @@ class IncidentSums:
     voided: int = 0
 
 
+def months_of(context: Context) -> tuple[date, date]:
+    """The first and last month of the report's period (usable: whole months)."""
+    months = _months(context.first, context.last)
+    assert months is not None
+    return months[0], months[-1]
+
+
 def incident_sums(
     context: Context, grouping: str, *, by_school: bool = False
 ) -> dict[Any, IncidentSums]:

@@ -1,20 +1,22 @@
 """Counts the summaries read instead of scanning every record: kept exact on write.
 
-Two tables hold sums of the counted records (live, not voided, Level 2 or above, on a school-local
-day; DESIGN section 6b):
+Three tables hold sums of the counted records (live, not voided; incidents at Level 2 or above;
+on a school-local day; DESIGN section 6b):
 
 - ``rollup_incidents``: per school, month and one grouping (the day, the behavior, the location,
   the hour), the incidents and their removals, ISS, bypasses, and the voided ones beside them;
 - ``rollup_students``: per period (a month or a school year), scope (a school, or ``*`` for the
   district), student and behavior (``""`` for all behaviors, with the student's Take a Breaks),
-  the student's incidents, removals, ISS and TAB Outs.
+  the student's incidents, removals, ISS and Take a Breaks of each kind;
+- ``rollup_tabs``: per scope, month, kind, who started it, whether the student returned ready
+  and length in tenths of a minute, the Take a Breaks and their length in seconds.
 
 Every write of an incident or a Take a Break goes through :class:`district.records.RecordSet`,
 whose ``flush`` hands this module each written row as it was before the transaction and as it
 is after: the difference of their contributions is added in the same transaction, so a void, a
 correction, a move to another student or a retraction takes its old contribution away exactly.
-Sums that are fractions elsewhere are whole numbers here (micro-days of ISS, milliseconds of TAB
-Out), so adding and taking away never drifts. ``rebuild`` computes both tables from the records
+Sums that are fractions elsewhere are whole numbers here (micro-days of ISS, seconds of a Take a
+Break), so adding and taking away never drifts. ``rebuild`` computes the tables from the records
 (after a bulk load, or when the district's school-year start moves, which changes the periods).
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,13 +41,28 @@ MICRO = 1_000_000
 """ISS days are kept in millionths of a day."""
 
 INCIDENT_SUMS = tables.ROLLUP_SUMS
-STUDENT_SUMS = ("incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms")
+STUDENT_SUMS = tables.ROLLUP_STUDENT_SUMS
+TAB_SUMS = ("events", "seconds")
 TAB_OUT_KINDS = ("out", "out_and_back")
+TAB_KINDS = ("spot", "out", "out_and_back")
+UNKNOWN_LENGTH = -1
+"""The length bucket of a Take a Break that has not ended."""
 
-IncidentKey = tuple[str, date, str, str]
-"""(school, first day of the month, grouping, key)."""
-StudentKey = tuple[str, str, str, str]
-"""(period, scope, student, behavior)."""
+Target = Literal["incidents", "students", "tabs"]
+Part = tuple[Target, tuple[Any, ...], tuple[int, ...]]
+"""(the table, the row's key, what to add to its sums)."""
+
+
+def tab_length(minutes: float | None) -> tuple[int, int]:
+    """A Take a Break's length as the summaries count it: (whole seconds, tenths of a minute;
+    ``UNKNOWN_LENGTH`` when it has not ended)."""
+    if minutes is None:
+        return 0, UNKNOWN_LENGTH
+    return round(minutes * 60), round(minutes * 10)
+
+
+def ready_key(returned_ready: bool | None) -> str:
+    return "" if returned_ready is None else "yes" if returned_ready else "no"
 
 
 def month_period(day: date) -> str:
@@ -74,17 +91,15 @@ def _counted(row: Mapping[Any, Any]) -> bool:
     return not row["tombstone"] and row["voided_at"] is None
 
 
-def _incident_parts(
-    row: Mapping[Any, Any], year_start: date
-) -> Iterator[tuple[IncidentKey | StudentKey, bool, tuple[int, ...]]]:
-    """(key, whether the key is a student key, sums) of one incident row."""
+def _incident_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
+    """What one incident row adds to the counts."""
     day = _day(row["local_date"])
     school = row["school_id"]
     if row["tombstone"] or day is None or school is None or (row["level"] or 0) < 2:
         return
     month = day.replace(day=1)
     if row["voided_at"] is not None:
-        yield (school, month, "day", day.isoformat()), False, (0, 0, 0, 0, 0, 0, 0, 1)
+        yield "incidents", (school, month, "day", day.isoformat()), (0, 0, 0, 0, 0, 0, 0, 1)
         return
     removal = bool(row["is_removal"])
     minutes = row["removal_minutes"]
@@ -107,82 +122,100 @@ def _incident_parts(
         ("location", row["location"] or ""),
         ("hour", "" if hour is None else f"{int(hour):02d}"),
     ):
-        yield (school, month, grouping, key), False, sums
+        yield "incidents", (school, month, grouping, key), sums
     student = row["student_id"]
     if student is None:
         return
-    per_student = (1, int(removal), int(iss), 0, 0, 0)
+    per_student = (1, int(removal), int(iss)) + (0,) * (len(STUDENT_SUMS) - 3)
     for key in _student_keys(day, school, student, year_start):
-        yield key, True, per_student
-        yield (*key[:3], str(row["behavior_code"])), True, per_student
+        yield "students", key, per_student
+        yield "students", (*key[:3], str(row["behavior_code"])), per_student
 
 
-def _student_keys(day: date, school: str, student: str, year_start: date) -> Iterator[StudentKey]:
+def _student_keys(
+    day: date, school: str, student: str, year_start: date
+) -> Iterator[tuple[str, str, str, str]]:
     year = year_period(school_year_for(day, year_start).start)
     for period in (month_period(day), year):
         for scope in (school, ALL_SCHOOLS):
             yield period, scope, student, ALL_BEHAVIORS
 
 
-def _tab_parts(
-    row: Mapping[Any, Any], year_start: date
-) -> Iterator[tuple[StudentKey, bool, tuple[int, ...]]]:
+def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
+    """What one Take a Break row adds to the counts."""
     day = _day(row["local_date"])
     school, student = row["school_id"], row["student_id"]
     if not _counted(row) or day is None or school is None or student is None:
         return
-    out = row["kind"] in TAB_OUT_KINDS
-    minutes = row["minutes"]
-    sums = (0, 0, 0, 1, int(out), round(float(minutes or 0.0) * 60_000) if out else 0)
+    kind, started_by, ready = row["kind"], row["started_by"], ready_key(row["returned_ready"])
+    seconds, tenths = tab_length(row["minutes"])
+    out = kind in TAB_OUT_KINDS
+    month = day.replace(day=1)
+    for scope in (school, ALL_SCHOOLS):
+        yield "tabs", (scope, month, kind, started_by, ready, tenths), (1, seconds)
+    per_student = (
+        0, 0, 0, 1, int(out), seconds if out else 0, seconds,
+        *(int(kind == name) for name in TAB_KINDS),
+        int(started_by == "student"), int(started_by == "teacher"),
+        int(ready == "yes"), int(ready == "no"), int(ready == ""),
+    )  # fmt: skip
     for key in _student_keys(day, school, student, year_start):
-        yield key, True, sums
+        yield "students", key, per_student
 
 
 class Deltas:
-    """Sums to add to the two tables, gathered over many rows."""
+    """Sums to add to the tables, gathered over many rows."""
 
     def __init__(self, year_start: date) -> None:
         self.year_start = year_start
-        self.incidents: dict[IncidentKey, list[int]] = {}
-        self.students: dict[StudentKey, list[int]] = {}
+        self.sums: dict[Target, dict[tuple[Any, ...], list[int]]] = {
+            "incidents": {},
+            "students": {},
+            "tabs": {},
+        }
 
     def add(self, kind: str, row: Mapping[Any, Any] | None, sign: int = 1) -> None:
         if row is None:
             return
         if kind == "incident":
-            parts: Iterable[tuple[Any, bool, tuple[int, ...]]] = _incident_parts(
-                row, self.year_start
-            )
+            parts = _incident_parts(row, self.year_start)
         elif kind == "tab":
             parts = _tab_parts(row, self.year_start)
         else:
             return
-        for key, is_student, sums in parts:
-            target: dict[Any, list[int]] = self.students if is_student else self.incidents
-            current = target.get(key)
+        for target, key, sums in parts:
+            found = self.sums[target]
+            current = found.get(key)
             if current is None:
-                target[key] = [sign * value for value in sums]
+                found[key] = [sign * value for value in sums]
             else:
                 for index, value in enumerate(sums):
                     current[index] += sign * value
 
     def write(self, connection: Connection) -> None:
-        _upsert(
-            connection,
-            tables.rollup_incidents,
-            ("school_id", "month", "grouping", "key"),
-            INCIDENT_SUMS,
-            self.incidents,
-        )
-        _upsert(
-            connection,
-            tables.rollup_students,
-            ("period", "scope", "student_id", "behavior_code"),
-            STUDENT_SUMS,
-            self.students,
-        )
-        self.incidents.clear()
-        self.students.clear()
+        for target, (table, keys, sums) in TABLES.items():
+            _upsert(connection, table, keys, sums, self.sums[target])
+            self.sums[target].clear()
+
+
+TABLES: dict[Target, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
+    "incidents": (
+        tables.rollup_incidents,
+        ("school_id", "month", "grouping", "key"),
+        INCIDENT_SUMS,
+    ),
+    "students": (
+        tables.rollup_students,
+        ("period", "scope", "student_id", "behavior_code"),
+        STUDENT_SUMS,
+    ),
+    "tabs": (
+        tables.rollup_tabs,
+        ("scope", "month", "kind", "started_by", "returned_ready", "tenths"),
+        TAB_SUMS,
+    ),
+}
+"""Each table, the names of a key's parts in order, and its sums."""
 
 
 def _upsert(
@@ -231,15 +264,18 @@ INCIDENT_COLUMNS = (
     "is_removal", "removal_minutes", "is_iss", "iss_days", "progression_bypassed", "tombstone",
     "voided_at",
 )  # fmt: skip
-TAB_COLUMNS = ("school_id", "student_id", "local_date", "kind", "minutes", "tombstone", "voided_at")
+TAB_COLUMNS = (
+    "school_id", "student_id", "local_date", "kind", "started_by", "returned_ready", "minutes",
+    "tombstone", "voided_at",
+)  # fmt: skip
 ROLLUP_COLUMNS = {"incident": INCIDENT_COLUMNS, "tab": TAB_COLUMNS}
 """The columns of a record row the counts depend on."""
 
 
 def rebuild(connection: Connection, chunk: int = 20_000) -> None:
     """Compute both tables again from every record, in the caller's transaction."""
-    connection.execute(sa.delete(tables.rollup_incidents))
-    connection.execute(sa.delete(tables.rollup_students))
+    for table, _, _ in TABLES.values():
+        connection.execute(sa.delete(table))
     deltas = Deltas(school_year_start(connection))
     for kind, table in (("incident", tables.incidents), ("tab", tables.tab_events)):
         columns = [table.c[name] for name in ROLLUP_COLUMNS[kind]]

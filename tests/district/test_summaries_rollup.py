@@ -25,7 +25,7 @@ def kept(engine: sa.Engine) -> dict[str, set[tuple[Any, ...]]]:
     """Both tables' rows, those that count something (a row can fall back to all zeros)."""
     found: dict[str, set[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
-        for table in (tables.rollup_incidents, tables.rollup_students):
+        for table in (tables.rollup_incidents, tables.rollup_students, tables.rollup_tabs):
             sums = [column for column in table.c if not column.primary_key]
             found[table.name] = {
                 tuple(row)
@@ -98,6 +98,8 @@ async def test_kept_counts_stay_exact_through_every_kind_of_change(
     tab_ids = sorted(pushed.tabs)
     changes += [
         device.op("tab", tab_ids[0], {"kind": "out"}),
+        device.op("tab", tab_ids[3], {"returned_ready": None, "started_by": "teacher"}),
+        device.op("tab", tab_ids[4], {"student_id": students[0]}),
         device.op("tab", tab_ids[1], {"voided_at": stamp, "void_reason": "wrong"}),
         device.op("tab", tab_ids[2], op="retract"),
     ]

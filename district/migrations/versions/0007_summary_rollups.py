@@ -1,5 +1,6 @@
-"""Counts kept on write for the administrators' summaries: ``rollup_incidents`` and
-``rollup_students`` (district/summaries/rollup.py), filled from the records already stored.
+"""Counts kept on write for the administrators' summaries: ``rollup_incidents``,
+``rollup_students`` and ``rollup_tabs`` (district/summaries/rollup.py), filled from the records
+already stored.
 
 Revision ID: 0007
 Revises: 0006
@@ -40,13 +41,40 @@ def upgrade() -> None:
         sa.Column("scope", Id, primary_key=True),
         sa.Column("student_id", Id, primary_key=True),
         sa.Column("behavior_code", sa.String(64), primary_key=True),
-        *_sums("incidents", "removals", "iss", "tabs", "tab_outs", "tab_out_ms"),
+        *_sums(
+            "incidents",
+            "removals",
+            "iss",
+            "tabs",
+            "tab_outs",
+            "tab_out_seconds",
+            "tab_seconds",
+            "tabs_spot",
+            "tabs_out",
+            "tabs_out_and_back",
+            "tabs_by_student",
+            "tabs_by_teacher",
+            "tabs_ready",
+            "tabs_not_ready",
+            "tabs_ready_unknown",
+        ),
         sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_rollup_students_period_scope_incidents",
         "rollup_students",
         ["period", "scope", "incidents"],
+    )
+    op.create_table(
+        "rollup_tabs",
+        sa.Column("scope", Id, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("kind", sa.String(32), primary_key=True),
+        sa.Column("started_by", sa.String(32), primary_key=True),
+        sa.Column("returned_ready", sa.String(8), primary_key=True),
+        sa.Column("tenths", sa.Integer, primary_key=True),
+        *_sums("events", "seconds"),
+        sqlite_with_rowid=False,
     )
     # The records already stored are counted with the module that keeps the counts from now on.
     from district.summaries.rollup import rebuild
@@ -55,5 +83,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("rollup_tabs")
     op.drop_table("rollup_students")
     op.drop_table("rollup_incidents")
