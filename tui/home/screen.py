@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from schema.errors import UserError
@@ -209,15 +211,20 @@ class HomeScreen(Screen[None]):
         return classlog_of(self)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="home-title", markup=False)
-        yield Static(id="home-find", markup=False)
-        yield Static(header_line(), id="home-columns", markup=False)
+        # The lines above and below the list are grouped: Textual repaints every widget whose
+        # container overlaps what changed, so a key that changes only the list (an arrow)
+        # leaves the lines in the two groups alone.
+        with Vertical(id="home-top", classes="home-lines"):
+            yield Static(id="home-title", markup=False)
+            yield Static(id="home-find", markup=False)
+            yield Static(header_line(), id="home-columns", markup=False)
         yield StudentList(id="home-students")
-        yield RunningTabs(id="home-tabs")
-        yield Static(id="home-status", markup=False)
-        yield Static(id="home-saved", markup=False)
-        yield SupportLine(id="home-support")
-        yield SyncStatusLine(id="home-sync")
+        with Vertical(id="home-bottom", classes="home-lines"):
+            yield RunningTabs(id="home-tabs")
+            yield Static(id="home-status", markup=False)
+            yield Static(id="home-saved", markup=False)
+            yield SupportLine(id="home-support")
+            yield SyncStatusLine(id="home-sync")
         yield Footer(compact=True, show_command_palette=False)
 
     @property
@@ -373,7 +380,9 @@ class HomeScreen(Screen[None]):
             return
         if drain is None:
             self._drain = DrainProgress(*progress, id="home-drain")
-            self.mount(self._drain, after="#home-sync")
+            sync_line = self.query_one(SyncStatusLine)
+            lines = sync_line.parent
+            (lines if isinstance(lines, Widget) else self).mount(self._drain, after=sync_line)
             return
         if not drain.display:
             drain.display = True

@@ -511,8 +511,12 @@ class StudentList(ScrollView, can_focus=True):
     def _scroll_to_row(self, index: int | None) -> None:
         if index is None or not self.size:
             return
+        window = self.scrollable_content_region
+        top = self.scroll_offset.y
+        if top <= index < top + window.height and self.scroll_y == top:
+            return
         self.scroll_to_region(
-            Region(0, index, self.scrollable_content_region.width, 1),
+            Region(0, index, window.width, 1),
             animate=False,
             force=True,
             immediate=True,
