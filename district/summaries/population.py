@@ -108,15 +108,43 @@ class Population(dict[str, StudentInfo]):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._members: dict[Dimension, dict[str, frozenset[str]]] = {}
+        self._group_of: dict[Dimension, dict[str, str]] = {}
+        self._base: Population | None = None
+
+    def with_students(self, added: Iterable[StudentInfo]) -> Population:
+        """This population and ``added``, whose groups are worked out from this one's."""
+        grown = Population(self)
+        grown._base = self
+        for student in added:
+            grown[student.id] = student
+        return grown
+
+    def group_of(self, dimension: Dimension) -> dict[str, str]:
+        """Each student's group in ``dimension`` (kept once computed)."""
+        found = self._group_of.get(dimension)
+        if found is None:
+            if self._base is not None:
+                found = dict(self._base.group_of(dimension))
+                for student_id in self.keys() - self._base.keys():
+                    found[student_id] = self[student_id].group(dimension)
+            else:
+                found = {student.id: student.group(dimension) for student in self.values()}
+            self._group_of[dimension] = found
+        return found
 
     def members(self, dimension: Dimension) -> dict[str, frozenset[str]]:
         """The ids of the students in each group of ``dimension`` (kept once computed)."""
         found = self._members.get(dimension)
         if found is None:
             grouped: dict[str, set[str]] = {}
-            for student in self.values():
-                grouped.setdefault(student.group(dimension), set()).add(student.id)
-            found = {group: frozenset(ids) for group, ids in grouped.items()}
+            base = self._base.members(dimension) if self._base is not None else {}
+            added = self.keys() - self._base.keys() if self._base is not None else self.keys()
+            for student_id in added:
+                grouped.setdefault(self[student_id].group(dimension), set()).add(student_id)
+            found = {
+                group: base.get(group, frozenset()) | frozenset(grouped.get(group, ()))
+                for group in base.keys() | grouped.keys()
+            }
             self._members[dimension] = found
         return found
 
@@ -171,7 +199,5 @@ def enrolled(
     if not extra:
         return base
     everyone = all_students(connection)
-    chosen = Population(base)
-    for student_id in sorted(extra):
-        chosen[student_id] = everyone.get(student_id) or unknown_student(student_id)
-    return chosen
+    added = [everyone.get(student_id) or unknown_student(student_id) for student_id in extra]
+    return base.with_students(added)

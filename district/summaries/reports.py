@@ -578,16 +578,30 @@ def _tabs_kept(context: Context) -> _TabCounts:
     per_student = rolled.student_sums(
         context, ["tabs", "tab_seconds", "tab_outs", "tab_out_seconds", *TAB_CATEGORY_SUMS]
     ).subquery()
-    rows = context.connection.execute(sa.select(per_student).where(per_student.c.tabs > 0))
-    tally = [0] * len(TAB_CATEGORY_SUMS)
-    for student_id, tabs, seconds, outs, out_seconds, *categories in rows:
-        counts.per_student[student_id] = (int(tabs), int(seconds), int(outs), int(out_seconds))
-        for index, count in enumerate(categories):
-            if count:
-                tally[index] += 1
+    tally = context.connection.execute(
+        sa.select(
+            *(sa.func.count(sa.case((per_student.c[name] > 0, 1))) for name in TAB_CATEGORY_SUMS)
+        )
+    ).one()
     counts.students = Counter(
-        {(section, key): tally[index] for index, (section, key, _) in enumerate(TAB_CATEGORIES)}
+        {
+            (section, key): int(tally[index])
+            for index, (section, key, _) in enumerate(TAB_CATEGORIES)
+        }
     )
+    rows = context.connection.execute(
+        sa.select(
+            per_student.c.student_id,
+            per_student.c.tabs,
+            per_student.c.tab_seconds,
+            per_student.c.tab_outs,
+            per_student.c.tab_out_seconds,
+        ).where(per_student.c.tabs > 0)
+    )
+    counts.per_student = {
+        student_id: (int(tabs), int(seconds), int(outs), int(out_seconds))
+        for student_id, tabs, seconds, outs, out_seconds in rows
+    }
     return counts
 
 
@@ -622,33 +636,37 @@ def tab(context: Context) -> Built:
     if small:
         return Built([], notes + small)
     rows: list[Row] = []
-    total_events = sum(events for *_, events, _ in counts.lengths)
-
-    def add(section: str, key: str, label: str, position: int | None) -> None:
-        chosen = [row for row in counts.lengths if position is None or row[position] == key]
-        events = sum(row[4] for row in chosen)
-        median = _weighted_median(
-            (row[3], row[4]) for row in chosen if row[3] != rollup.UNKNOWN_LENGTH
-        )
+    lengths: dict[tuple[str, str], Counter[int]] = {}
+    seconds: Counter[tuple[str, str]] = Counter()
+    events: Counter[tuple[str, str]] = Counter()
+    for kind, started_by, ready, tenths, count, length in counts.lengths:
+        for category in (
+            ("total", "all"),
+            ("kind", kind),
+            ("started_by", started_by),
+            ("returned_ready", ready),
+        ):
+            events[category] += count
+            seconds[category] += length
+            if tenths != rollup.UNKNOWN_LENGTH:
+                lengths.setdefault(category, Counter())[tenths] += count
+    for section, key, label in (("total", "all", "All Take a Break events"), *TAB_CATEGORIES):
+        category = (section, key)
+        median = _weighted_median(lengths.get(category, Counter()).items())
         rows.append(
             {
                 "section": section,
                 "key": key,
                 "label": label,
-                "events": events,
-                "minutes_total": round(sum(row[5] for row in chosen) / 60, 1),
+                "events": events[category],
+                "minutes_total": round(seconds[category] / 60, 1),
                 "minutes_median": None if median is None else round(median / 10, 1),
                 "students": len(counts.per_student)
-                if position is None
-                else counts.students[(section, key)],
-                "share": _share(events, total_events),
+                if section == "total"
+                else counts.students[category],
+                "share": _share(events[category], events[("total", "all")]),
             }
         )
-
-    add("total", "all", "All Take a Break events", None)
-    positions = {"kind": 0, "started_by": 1, "returned_ready": 2}
-    for section, key, label in TAB_CATEGORIES:
-        add(section, key, label, positions[section])
     suppressed, complementary = _tab_groups(context, counts, population, rows)
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
@@ -692,11 +710,19 @@ def _tab_groups(
     suppressed = complementary = 0
     for dimension in DIMENSIONS:
         members = population.members(dimension)
+        group_of = population.group_of(dimension)
         groups = sorted(members)
         enrolled_count = {group: len(members[group]) for group in groups}
-        used = {group: members[group].intersection(counts.per_student) for group in groups}
-        users = {group: len(used[group]) for group in groups}
-        decision = suppress_table(groups, enrolled_count, {"tab": users}, limits)
+        users: Counter[str] = Counter()
+        events: Counter[str] = Counter()
+        seconds: Counter[str] = Counter()
+        for student_id, (tabs, tab_seconds, _, _) in counts.per_student.items():
+            group = group_of[student_id]
+            users[group] += 1
+            events[group] += tabs
+            seconds[group] += tab_seconds
+        used = {group: users[group] for group in groups}
+        decision = suppress_table(groups, enrolled_count, {"tab": used}, limits)
         suppressed += decision.cell_count
         complementary += decision.complementary_count
         for group in groups:
@@ -713,14 +739,13 @@ def _tab_groups(
                     }
                 )
                 continue
-            sums = [counts.per_student[student] for student in used[group]]
             rows.append(
                 {
                     "section": "group",
                     "key": f"{dimension}:{group}",
                     "label": label,
-                    "events": sum(events for events, *_ in sums),
-                    "minutes_total": round(sum(seconds for _, seconds, *_ in sums) / 60, 1),
+                    "events": events[group],
+                    "minutes_total": round(seconds[group] / 60, 1),
                     "students": users[group],
                     "enrolled": enrolled_count[group],
                     "share": _share(users[group], enrolled_count[group]),
