@@ -376,7 +376,6 @@ rollup_students = sa.Table(
     sa.Column("behavior_code", sa.String(64), primary_key=True),
     *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
       for name in ROLLUP_STUDENT_SUMS),
-    sa.Index(None, "period", "scope", "incidents"),
     sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents and Take a Breaks per period (``M2025-09`` or the school year

@@ -916,7 +916,7 @@ def progression(context: Context) -> Built:
 def _repeats(context: Context) -> tuple[int, int, list[tuple[str, str, int]]]:
     """Students with two or more counted incidents of one behavior, such pairs, and the
     ``TOP_REPEATS`` pairs with the most (most first, then by student and behavior)."""
-    if rolled.usable(context):
+    if rolled.usable(context, per_behavior=True):
         pairs = rolled.student_sums(context, ["incidents"], behaviors=True).subquery()
         repeated = pairs.c.incidents >= 2
         students, pair_count = context.connection.execute(

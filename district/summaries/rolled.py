@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ from district.summaries.rollup import (
     ALL_BEHAVIORS,
     ALL_SCHOOLS,
     MICRO,
+    YEAR,
+    bucket_of,
     month_period,
     school_year_start,
     year_period,
@@ -28,25 +31,35 @@ from district.summaries.rollup import (
 from schema.schoolyear import school_year_for
 
 
-def _months(first: date, last: date) -> list[date] | None:
-    """The months from ``first`` to ``last`` when the two bound whole months, else None."""
-    if first.day != 1 or (last + timedelta(days=1)).day != 1:
+@lru_cache(maxsize=256)
+def _buckets(first: date, last: date, year_start: date) -> tuple[date, ...] | None:
+    """The parts of months the counts are kept per (``rollup.bucket_of``) from ``first`` to
+    ``last``, when the two bound whole parts, else None."""
+    if bucket_of(first, year_start) != first:
         return None
-    months: list[date] = []
-    month = first
-    while month <= last:
-        months.append(month)
-        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return months
+    buckets: list[date] = []
+    bucket = first
+    while bucket <= last:
+        buckets.append(bucket)
+        following = date(bucket.year + (bucket.month == 12), bucket.month % 12 + 1, 1)
+        bucket = min(following, school_year_for(bucket, year_start).end)
+    return tuple(buckets) if bucket == last + timedelta(days=1) else None
 
 
-def usable(context: Context) -> bool:
+def _months(context: Context) -> tuple[date, ...] | None:
+    return _buckets(context.first, context.last, school_year_start(context.connection))
+
+
+def usable(context: Context, *, per_behavior: bool = False) -> bool:
+    """Whether the kept counts answer the report's filters; ``per_behavior``: counts per
+    student and behavior, kept for whole school years only."""
     filters = context.filters
     return (
         filters.grade is None
         and filters.level is None
         and filters.group is None
-        and _months(context.first, context.last) is not None
+        and _months(context) is not None
+        and (not per_behavior or _periods(context)[0].startswith(YEAR))
     )
 
 
@@ -64,7 +77,7 @@ class IncidentSums:
 
 def months_of(context: Context) -> tuple[date, date]:
     """The first and last month of the report's period (usable: whole months)."""
-    months = _months(context.first, context.last)
+    months = _months(context)
     assert months is not None
     return months[0], months[-1]
 
@@ -76,7 +89,7 @@ def incident_sums(
     the ISO date; ``behavior``; ``location``, ``""`` when none; ``hour``, two digits), and per
     (school, key) with ``by_school``."""
     table = tables.rollup_incidents
-    months = _months(context.first, context.last)
+    months = _months(context)
     assert months is not None
     conditions: list[sa.ColumnElement[bool]] = [
         table.c.month >= months[0],
@@ -103,7 +116,7 @@ def incident_sums(
 
 
 def _periods(context: Context) -> list[str]:
-    months = _months(context.first, context.last)
+    months = _months(context)
     assert months is not None
     year = school_year_for(context.first, school_year_start(context.connection))
     if context.first == year.start and context.last == year.end - timedelta(days=1):

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from district import tables
@@ -65,12 +65,23 @@ def ready_key(returned_ready: bool | None) -> str:
     return "" if returned_ready is None else "yes" if returned_ready else "no"
 
 
-def month_period(day: date) -> str:
-    return f"M{day:%Y-%m}"
+def month_period(bucket: date) -> str:
+    return f"M{bucket.isoformat()}"
+
+
+@lru_cache(maxsize=4096)
+def bucket_of(day: date, year_start: date) -> date:
+    """The first day of the part of ``day``'s month that lies in ``day``'s school year: the
+    counts are kept per such part, so that a school year starting mid-month (say 24 August)
+    is made of whole parts as much as a calendar month is."""
+    return max(day.replace(day=1), school_year_for(day, year_start).start)
+
+
+YEAR = "Y"
 
 
 def year_period(start: date) -> str:
-    return f"Y{start.isoformat()}"
+    return f"{YEAR}{start.isoformat()}"
 
 
 def school_year_start(connection: Connection) -> date:
@@ -97,7 +108,7 @@ def _incident_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     school = row["school_id"]
     if row["tombstone"] or day is None or school is None or (row["level"] or 0) < 2:
         return
-    month = day.replace(day=1)
+    month = bucket_of(day, year_start)
     if row["voided_at"] is not None:
         yield "incidents", (school, month, "day", day.isoformat()), (0, 0, 0, 0, 0, 0, 0, 1)
         return
@@ -127,18 +138,27 @@ def _incident_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     if student is None:
         return
     per_student = (1, int(removal), int(iss)) + (0,) * (len(STUDENT_SUMS) - 3)
+    behavior = str(row["behavior_code"])
     for key in _student_keys(day, school, student, year_start):
         yield "students", key, per_student
-        yield "students", (*key[:3], str(row["behavior_code"])), per_student
+        if key[0].startswith(YEAR):
+            yield "students", (*key[:3], behavior), per_student
+
+
+@lru_cache(maxsize=4096)
+def _periods(day: date, year_start: date) -> tuple[str, str]:
+    """The month and the school year ``day`` is counted in."""
+    return month_period(bucket_of(day, year_start)), year_period(
+        school_year_for(day, year_start).start
+    )
 
 
 def _student_keys(
     day: date, school: str, student: str, year_start: date
 ) -> Iterator[tuple[str, str, str, str]]:
-    year = year_period(school_year_for(day, year_start).start)
-    for period in (month_period(day), year):
-        for scope in (school, ALL_SCHOOLS):
-            yield period, scope, student, ALL_BEHAVIORS
+    for period in _periods(day, year_start):
+        yield period, school, student, ALL_BEHAVIORS
+        yield period, ALL_SCHOOLS, student, ALL_BEHAVIORS
 
 
 def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
@@ -150,7 +170,7 @@ def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     kind, started_by, ready = row["kind"], row["started_by"], ready_key(row["returned_ready"])
     seconds, tenths = tab_length(row["minutes"])
     out = kind in TAB_OUT_KINDS
-    month = day.replace(day=1)
+    month = bucket_of(day, year_start)
     for scope in (school, ALL_SCHOOLS):
         yield "tabs", (scope, month, kind, started_by, ready, tenths), (1, seconds)
     per_student = (
@@ -188,8 +208,9 @@ class Deltas:
             current = found.get(key)
             if current is None:
                 found[key] = [sign * value for value in sums]
-            else:
-                for index, value in enumerate(sums):
+                continue
+            for index, value in enumerate(sums):
+                if value:
                     current[index] += sign * value
 
     def write(self, connection: Connection) -> None:
@@ -225,20 +246,28 @@ def _upsert(
     sums: tuple[str, ...],
     deltas: Mapping[tuple[Any, ...], list[int]],
 ) -> None:
-    rows = [
-        {**dict(zip(keys, key, strict=True)), **dict(zip(sums, values, strict=True))}
-        for key, values in sorted(deltas.items())
-        if any(values)
-    ]
+    """Add ``deltas`` to ``table``'s rows, creating the missing ones: one statement run for
+    every row straight through the driver (the rows are plain tuples; building each one's
+    parameters through SQLAlchemy cost more than the database's work)."""
+    if connection.dialect.name == "sqlite" and "month" in keys:
+        at = keys.index("month")  # SQLite keeps a date as its ISO text
+        rows = [
+            (*key[:at], key[at].isoformat(), *key[at + 1 :], *values)
+            for key, values in sorted(deltas.items())
+            if any(values)
+        ]
+    else:
+        rows = [(*key, *values) for key, values in sorted(deltas.items()) if any(values)]
     if not rows:
         return
-    insert = (sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + insert.excluded[name] for name in sums},
+    marker = "?" if connection.dialect.name == "sqlite" else "%s"
+    names = ", ".join((*keys, *sums))
+    statement = (
+        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([marker] * len(keys + sums))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in sums)
     )
-    for start in range(0, len(rows), 2000):
-        connection.execute(statement, rows[start : start + 2000])
+    connection.exec_driver_sql(statement, rows)
 
 
 def record_changes(

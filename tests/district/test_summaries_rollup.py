@@ -6,7 +6,7 @@ and every report read from them equals the same report read from the records."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from test_summaries_reports import FIRST, LAST, push_school_year
 from district import tables
 from district.db import write_transaction
 from district.summaries import REPORTS, rolled, rollup, run_report
+from district.summaries.context import resolve
+from schema.schoolyear import school_year_for
 from schema.summaries import SummaryFilters
 
 
@@ -43,7 +45,7 @@ def rebuilt(engine: sa.Engine) -> dict[str, set[tuple[Any, ...]]]:
 
 def from_records(monkeypatch: pytest.MonkeyPatch, engine: sa.Engine, *args: Any) -> Any:
     with monkeypatch.context() as patch:
-        patch.setattr(rolled, "usable", lambda context: False)
+        patch.setattr(rolled, "usable", lambda context, **_: False)
         return run_report(engine, *args, now=NOW)
 
 
@@ -55,8 +57,19 @@ PERIODS = (
 )
 
 
+def school_year(engine: sa.Engine) -> SummaryFilters:
+    """The filters of the school year the records fall in, as the district config sets it."""
+    with engine.connect() as connection:
+        year = school_year_for(FIRST, rollup.school_year_start(connection))
+    return SummaryFilters(date_from=year.start, date_to=year.end - timedelta(days=1))
+
+
 def check_reports_agree(monkeypatch: pytest.MonkeyPatch, engine: sa.Engine) -> None:
-    for filters in PERIODS:
+    year = school_year(engine)
+    with engine.connect() as connection:
+        context = resolve(connection, year, None, NOW)
+        assert rolled.usable(context, per_behavior=True)
+    for filters in (*PERIODS, year):
         for scope in (None, SCHOOL_1, SCHOOL_2):
             for name in REPORTS:
                 chosen = filters.model_copy(update={"school_id": scope})

@@ -60,11 +60,6 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
-    op.create_index(
-        "ix_rollup_students_period_scope_incidents",
-        "rollup_students",
-        ["period", "scope", "incidents"],
-    )
     op.create_table(
         "rollup_tabs",
         sa.Column("scope", Id, primary_key=True),
