@@ -49,8 +49,8 @@ UNKNOWN_LENGTH = -1
 """The length bucket of a Take a Break that has not ended."""
 
 Target = Literal["incidents", "students", "tabs"]
-Part = tuple[Target, tuple[Any, ...], tuple[int, ...]]
-"""(the table, the row's key, what to add to its sums)."""
+Part = tuple[Target, tuple[tuple[Any, ...], ...], tuple[int, ...]]
+"""(the table, the keys of its rows, what to add to each one's sums)."""
 
 
 def tab_length(minutes: float | None) -> tuple[int, int]:
@@ -103,14 +103,14 @@ def _counted(row: Mapping[Any, Any]) -> bool:
 
 
 def _incident_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
-    """What one incident row adds to the counts."""
+    """What one incident row adds to the counts: (table, its keys, the sums for each)."""
     day = _day(row["local_date"])
     school = row["school_id"]
     if row["tombstone"] or day is None or school is None or (row["level"] or 0) < 2:
         return
     month = bucket_of(day, year_start)
     if row["voided_at"] is not None:
-        yield "incidents", (school, month, "day", day.isoformat()), (0, 0, 0, 0, 0, 0, 0, 1)
+        yield "incidents", ((school, month, "day", day.isoformat()),), (0, 0, 0, 0, 0, 0, 0, 1)
         return
     removal = bool(row["is_removal"])
     minutes = row["removal_minutes"]
@@ -127,42 +127,45 @@ def _incident_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
         0,
     )
     hour = row["local_hour"]
-    for grouping, key in (
-        ("day", day.isoformat()),
-        ("behavior", str(row["behavior_code"])),
-        ("location", row["location"] or ""),
-        ("hour", "" if hour is None else f"{int(hour):02d}"),
-    ):
-        yield "incidents", (school, month, grouping, key), sums
+    behavior = str(row["behavior_code"])
+    yield (
+        "incidents",
+        (
+            (school, month, "day", day.isoformat()),
+            (school, month, "behavior", behavior),
+            (school, month, "location", row["location"] or ""),
+            (school, month, "hour", "" if hour is None else f"{int(hour):02d}"),
+        ),
+        sums,
+    )
     student = row["student_id"]
     if student is None:
         return
-    per_student = (1, int(removal), int(iss)) + (0,) * (len(STUDENT_SUMS) - 3)
-    behavior = str(row["behavior_code"])
-    for key in _student_keys(day, school, student, year_start):
-        yield "students", key, per_student
-        if key[0].startswith(YEAR):
-            yield "students", (*key[:3], behavior), per_student
+    month_period, year = _periods(day, year_start)
+    yield (
+        "students",
+        (
+            (month_period, school, student, ALL_BEHAVIORS),
+            (month_period, ALL_SCHOOLS, student, ALL_BEHAVIORS),
+            (year, school, student, ALL_BEHAVIORS),
+            (year, ALL_SCHOOLS, student, ALL_BEHAVIORS),
+            (year, school, student, behavior),
+            (year, ALL_SCHOOLS, student, behavior),
+        ),
+        (1, int(removal), int(iss)) + (0,) * (len(STUDENT_SUMS) - 3),
+    )
 
 
 @lru_cache(maxsize=4096)
 def _periods(day: date, year_start: date) -> tuple[str, str]:
-    """The month and the school year ``day`` is counted in."""
+    """The part of a month and the school year ``day`` is counted in."""
     return month_period(bucket_of(day, year_start)), year_period(
         school_year_for(day, year_start).start
     )
 
 
-def _student_keys(
-    day: date, school: str, student: str, year_start: date
-) -> Iterator[tuple[str, str, str, str]]:
-    for period in _periods(day, year_start):
-        yield period, school, student, ALL_BEHAVIORS
-        yield period, ALL_SCHOOLS, student, ALL_BEHAVIORS
-
-
 def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
-    """What one Take a Break row adds to the counts."""
+    """What one Take a Break row adds to the counts: (table, its keys, the sums for each)."""
     day = _day(row["local_date"])
     school, student = row["school_id"], row["student_id"]
     if not _counted(row) or day is None or school is None or student is None:
@@ -171,16 +174,29 @@ def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     seconds, tenths = tab_length(row["minutes"])
     out = kind in TAB_OUT_KINDS
     month = bucket_of(day, year_start)
-    for scope in (school, ALL_SCHOOLS):
-        yield "tabs", (scope, month, kind, started_by, ready, tenths), (1, seconds)
-    per_student = (
-        0, 0, 0, 1, int(out), seconds if out else 0, seconds,
-        *(int(kind == name) for name in TAB_KINDS),
-        int(started_by == "student"), int(started_by == "teacher"),
-        int(ready == "yes"), int(ready == "no"), int(ready == ""),
+    yield (
+        "tabs",
+        (
+            (school, month, kind, started_by, ready, tenths),
+            (ALL_SCHOOLS, month, kind, started_by, ready, tenths),
+        ),
+        (1, seconds),
+    )
+    month_period, year = _periods(day, year_start)
+    yield (
+        "students",
+        tuple(
+            (period, scope, student, ALL_BEHAVIORS)
+            for period in (month_period, year)
+            for scope in (school, ALL_SCHOOLS)
+        ),
+        (
+            0, 0, 0, 1, int(out), seconds if out else 0, seconds,
+            *(int(kind == name) for name in TAB_KINDS),
+            int(started_by == "student"), int(started_by == "teacher"),
+            int(ready == "yes"), int(ready == "no"), int(ready == ""),
+        ),
     )  # fmt: skip
-    for key in _student_keys(day, school, student, year_start):
-        yield "students", key, per_student
 
 
 class Deltas:
@@ -203,15 +219,17 @@ class Deltas:
             parts = _tab_parts(row, self.year_start)
         else:
             return
-        for target, key, sums in parts:
+        for target, keys, sums in parts:
             found = self.sums[target]
-            current = found.get(key)
-            if current is None:
-                found[key] = [sign * value for value in sums]
-                continue
-            for index, value in enumerate(sums):
-                if value:
-                    current[index] += sign * value
+            signed = [sign * value for value in sums]
+            changed = [(index, value) for index, value in enumerate(signed) if value]
+            for key in keys:
+                current = found.get(key)
+                if current is None:
+                    found[key] = signed.copy()
+                    continue
+                for index, value in changed:
+                    current[index] += value
 
     def write(self, connection: Connection) -> None:
         for target, (table, keys, sums) in TABLES.items():
@@ -248,16 +266,18 @@ def _upsert(
 ) -> None:
     """Add ``deltas`` to ``table``'s rows, creating the missing ones: one statement run for
     every row straight through the driver (the rows are plain tuples; building each one's
-    parameters through SQLAlchemy cost more than the database's work)."""
+    parameters through SQLAlchemy cost more than the database's work). In no particular order:
+    every write transaction takes the change counter's row lock first, so two never interleave
+    here."""
     if connection.dialect.name == "sqlite" and "month" in keys:
         at = keys.index("month")  # SQLite keeps a date as its ISO text
         rows = [
             (*key[:at], key[at].isoformat(), *key[at + 1 :], *values)
-            for key, values in sorted(deltas.items())
+            for key, values in deltas.items()
             if any(values)
         ]
     else:
-        rows = [(*key, *values) for key, values in sorted(deltas.items()) if any(values)]
+        rows = [(*key, *values) for key, values in deltas.items() if any(values)]
     if not rows:
         return
     marker = "?" if connection.dialect.name == "sqlite" else "%s"
