@@ -345,6 +345,18 @@ SUMMARY_INDEXES = (
 """Covering partial indexes for the administrators' summaries (district/summaries): a report
 reads only these, never the wide rows, whether it covers one school or the whole district."""
 
+_open = sa.and_(
+    follow_ups.c.done_at.is_(None),
+    follow_ups.c.tombstone.is_(False),
+    follow_ups.c.voided_at.is_(None),
+)
+OPEN_FOLLOW_UPS_INDEX = sa.Index(
+    "ix_follow_ups_open_due", follow_ups.c.due_at, follow_ups.c.incident_id, follow_ups.c.kind,
+    sqlite_where=_open, postgresql_where=_open,
+)  # fmt: skip
+"""Live open follow-ups by due moment: the follow-ups report counts the ones due between the
+start of today (UTC) and now from here (the counts kept on write hold the earlier days)."""
+
 ROLLUP_SUMS = (
     "incidents", "removals", "removal_minutes", "timed_removals", "iss", "iss_microdays",
     "bypasses", "voided",
@@ -398,6 +410,24 @@ rollup_tabs = sa.Table(
 """Counted Take a Breaks per scope (a school or ``*``), month, kind, who started it, whether the
 student returned ready (``yes``, ``no``, ``""``) and length in tenths of a minute (-1: not
 ended), with their length in whole seconds; kept exact on write (district/summaries/rollup.py)."""
+
+rollup_follow_ups = sa.Table(
+    "rollup_follow_ups",
+    metadata,
+    sa.Column("period", sa.String(16), primary_key=True),
+    sa.Column("scope", Id, primary_key=True),
+    sa.Column("grain", sa.SmallInteger, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("minutes", sa.Integer, primary_key=True),
+    sa.Column("due_day", sa.Date, primary_key=True),
+    sa.Column("follow_ups", sa.BigInteger, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+"""Counted follow-ups (live, not voided, of a counted incident) per period of their incident
+(``M2025-09`` or the school year ``Y2025-07-01``), scope (the incident's school or ``*``), grain
+(60: whole minutes from created to done rounded down to the hour, or -1 while open; 1: whole
+minutes, done ones only), kind, minutes and, for an open one, the UTC day it is due (9999-12-31
+otherwise: never overdue); kept exact on write (district/summaries/rollup.py)."""
 
 RECORD_TABLES: dict[str, sa.Table] = {
     "incident": incidents,

@@ -57,7 +57,8 @@ def _generate(url: str, params: Params) -> tuple[dict[str, int], float]:
 
 COPIED_TABLES = (
     "orgs", "students", "demographics", "staff", "devices", "incidents", "tab_events",
-    "follow_ups", "district_config", "rollup_incidents", "rollup_students",
+    "follow_ups", "district_config", "rollup_incidents", "rollup_students", "rollup_tabs",
+    "rollup_follow_ups",
 )  # fmt: skip
 
 

@@ -8,16 +8,17 @@ a Break lives in its own table and is never read as an ISS, a removal or an excl
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from district import tables
+from district.db import among
 from district.summaries import rolled, rollup
 from district.summaries.context import (
     Context,
@@ -26,7 +27,7 @@ from district.summaries.context import (
     referral_conditions,
     tab_conditions,
 )
-from district.summaries.dialect import as_int, days_between
+from district.summaries.dialect import as_int
 from district.summaries.population import Population, StudentInfo, enrolled
 from district.summaries.suppression import Reason, Thresholds, suppress_table
 from schema.summaries import (
@@ -765,78 +766,189 @@ def _group_label(dimension: Dimension, group: str) -> str:
     return "Sex not reported" if group == "not_reported" else f"Sex: {group}"
 
 
-def follow_ups(context: Context) -> Built:
-    table, incidents = tables.follow_ups, tables.incidents
-    connection = context.connection
-    joined = table.join(incidents, incidents.c.id == table.c.incident_id)
-    conditions = [
+FOLLOW_UP_KINDS = {
+    "family_contact": "Contact the family",
+    "corrective_feedback": "Give corrective feedback",
+    "student_version": "Hear the student's version",
+    "repair_plan": "Make a repair-and-reflection plan",
+}
+MINUTES_PER_DAY = 1440
+
+
+@dataclass
+class _FollowUpGroup:
+    """One row of the follow-ups report before it is written out."""
+
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+    median_minutes: float | None = None
+
+
+def _follow_up_conditions(context: Context) -> list[sa.ColumnElement[bool]]:
+    table = tables.follow_ups
+    return [
         table.c.tombstone.is_(False),
         table.c.voided_at.is_(None),
         *incident_conditions(context),
     ]
-    now = context.now
-    done = table.c.done_at.is_not(None)
+
+
+def _follow_ups_from_records(context: Context) -> dict[str, _FollowUpGroup]:
+    """Per kind (and ``""`` for all), from the records."""
+    table, incidents = tables.follow_ups, tables.incidents
+    now = rollup.utc(context.now)
     overdue = sa.and_(table.c.done_at.is_(None), table.c.due_at < now)
-    counts = connection.execute(
-        sa.select(
-            table.c.kind,
-            sa.func.count(),
-            sa.func.count(sa.case((done, 1))),
-            sa.func.count(sa.case((overdue, 1))),
-        )
-        .select_from(joined)
-        .where(*conditions)
-        .group_by(table.c.kind)
-    ).all()
-    elapsed = days_between(connection, table.c.done_at, table.c.created_at)
-    durations: dict[str, list[float]] = {}
-    finished = connection.execute(
-        sa.select(table.c.kind, elapsed).select_from(joined).where(*conditions, done)
-    ).all()
-    for kind, days in finished:
-        durations.setdefault(kind, []).append(max(float(days), 0.0))
-    labels = {
-        "family_contact": "Contact the family",
-        "corrective_feedback": "Give corrective feedback",
-        "student_version": "Hear the student's version",
-        "repair_plan": "Make a repair-and-reflection plan",
-    }
-    rows: list[Row] = []
-    grand_total = grand_done = grand_overdue = 0
-    every_duration: list[float] = []
-    for kind, total, done_count, overdue_count in sorted(counts, key=lambda row: str(row[0])):
-        grand_total += total
-        grand_done += done_count
-        grand_overdue += overdue_count
-        every_duration += durations.get(kind, [])
-        rows.append(_follow_up_row("kind", kind, labels.get(kind, kind), total, done_count,
-                                   overdue_count, durations.get(kind, [])))  # fmt: skip
-    rows.insert(
-        0,
-        _follow_up_row(
-            "total", "all", "All follow-ups", grand_total, grand_done, grand_overdue, every_duration
-        ),
+    query = (
+        sa.select(table.c.kind, table.c.created_at, table.c.done_at, as_int(overdue))
+        .select_from(table.join(incidents, incidents.c.id == table.c.incident_id))
+        .where(*_follow_up_conditions(context))
     )
+    groups: dict[str, _FollowUpGroup] = {}
+    lengths: dict[str, Counter[int]] = {}
+    for kind, created_at, done_at, late in context.connection.execute(query):
+        minutes = rollup.follow_up_minutes(created_at, done_at)
+        for key in (kind, ""):
+            group = groups.setdefault(key, _FollowUpGroup())
+            group.total += 1
+            group.overdue += 1 if late else 0
+            if minutes != rollup.OPEN:
+                group.done += 1
+                lengths.setdefault(key, Counter())[minutes] += 1
+    for key, group in groups.items():
+        group.median_minutes = _weighted_median(lengths.get(key, Counter()).items())
+    return groups
+
+
+def _follow_ups_kept(context: Context) -> dict[str, _FollowUpGroup]:
+    """Per kind (and ``""`` for all), from the counts kept on write: the hour rows give the
+    counts and which hour holds a median, the minute rows of that hour the median itself; the
+    open follow-ups due today (UTC) before now come from the records (the kept counts know only
+    the day an open follow-up is due)."""
+    now = rollup.utc(context.now)
+    assert now is not None
+    today = now.date()
+    groups: dict[str, _FollowUpGroup] = {}
+    hours: dict[str, Counter[int]] = {}
+    for kind, minutes, count, overdue in rolled.follow_up_sums(context, today):
+        for key in (kind, ""):
+            group = groups.setdefault(key, _FollowUpGroup())
+            group.total += count
+            group.overdue += overdue
+            if minutes != rollup.OPEN:
+                group.done += count
+                hours.setdefault(key, Counter())[minutes] += count
+    kinds = sorted(key for key in groups if key)
+    for kind, overdue in _due_today(context, now).items():
+        for key in (kind, ""):
+            groups.setdefault(key, _FollowUpGroup()).overdue += overdue
+    within: dict[int, list[tuple[str, int, int]]] = {}
+
+    def minutes_within(key: str, hour: int) -> Counter[int]:
+        if hour not in within:
+            within[hour] = rolled.follow_up_minutes(context, kinds, hour)
+        found: Counter[int] = Counter()
+        for kind, minutes, count in within[hour]:
+            if key in ("", kind):
+                found[minutes] += count
+        return found
+
+    for key, counted in hours.items():
+        groups[key].median_minutes = _two_grain_median(counted, partial(minutes_within, key))
+    return {key: group for key, group in groups.items() if group.total}
+
+
+def _due_today(context: Context, now: datetime) -> Counter[str]:
+    """Counted open follow-ups due from the start of ``now``'s UTC day to ``now``, per kind: the
+    few of them first (the open-follow-ups index), then which of their incidents count."""
+    table = tables.follow_ups
+    start = datetime.combine(now.date(), time(), UTC)
+    connection = context.connection
+    due = connection.execute(
+        sa.select(table.c.incident_id, table.c.kind).where(
+            table.c.done_at.is_(None),
+            table.c.tombstone.is_(False),
+            table.c.voided_at.is_(None),
+            table.c.due_at >= start,
+            table.c.due_at < now,
+        )
+    ).all()
+    if not due:
+        return Counter()
+    incidents = tables.incidents
+    counted = set(
+        connection.execute(
+            sa.select(incidents.c.id).where(
+                among(connection, incidents.c.id, sorted({row[0] for row in due})),
+                *incident_conditions(context),
+            )
+        ).scalars()
+    )
+    return Counter(kind for incident_id, kind in due if incident_id in counted)
+
+
+def _two_grain_median(
+    hours: Mapping[int, int], minutes_within: Callable[[int], Mapping[int, int]]
+) -> float | None:
+    """The median of values counted per hour (``hours``: hour -> how many) whose exact values
+    ``minutes_within(hour)`` gives (value -> how many) for the hours that hold a middle one."""
+    ordered = sorted((hour, count) for hour, count in hours.items() if count)
+    total = sum(count for _, count in ordered)
+    if not total:
+        return None
+    middle: list[int] = []
+    for position in ((total - 1) // 2, total // 2):
+        seen = 0
+        for hour, count in ordered:
+            if position < seen + count:
+                for value, many in sorted(minutes_within(hour).items()):
+                    if position < seen + many:
+                        middle.append(value)
+                        break
+                    seen += many
+                break
+            seen += count
+    if len(middle) != 2:
+        raise RuntimeError("the follow-ups' kept counts disagree between grains")
+    return (middle[0] + middle[1]) / 2
+
+
+def follow_ups(context: Context) -> Built:
+    groups = (
+        _follow_ups_kept(context) if rolled.usable(context) else _follow_ups_from_records(context)
+    )
+    rows: list[Row] = [
+        _follow_up_row(
+            "total" if key == "" else "kind",
+            key or "all",
+            "All follow-ups" if key == "" else FOLLOW_UP_KINDS.get(key, key),
+            groups[key],
+        )
+        for key in sorted(groups)
+    ]
+    if not rows:
+        rows.append(_follow_up_row("total", "all", "All follow-ups", _FollowUpGroup()))
     notes = [
         "Follow-ups of voided records are closed as no longer needed and not counted.",
         "Overdue: open past its due date; a follow-up without a due date is never overdue.",
+        "Days to done are counted from whole minutes between created and done (rounded down); "
+        "the median is taken over those.",
     ]
     return Built(rows, notes)
 
 
-def _follow_up_row(
-    section: str, key: str, label: str, total: int, done: int, overdue: int, days: list[float]
-) -> Row:
+def _follow_up_row(section: str, key: str, label: str, group: _FollowUpGroup) -> Row:
+    median = group.median_minutes
     return {
         "section": section,
         "key": key,
         "label": label,
-        "total": total,
-        "open": total - done,
-        "overdue": overdue,
-        "done": done,
-        "completion_rate": _share(done, total),
-        "median_days_to_done": round(statistics.median(days), 2) if days else None,
+        "total": group.total,
+        "open": group.total - group.done,
+        "overdue": group.overdue,
+        "done": group.done,
+        "completion_rate": _share(group.done, group.total),
+        "median_days_to_done": None if median is None else round(median / MINUTES_PER_DAY, 2),
     }
 
 

@@ -21,7 +21,10 @@ from district.summaries.context import Context
 from district.summaries.rollup import (
     ALL_BEHAVIORS,
     ALL_SCHOOLS,
+    HOUR_GRAIN,
     MICRO,
+    MINUTE_GRAIN,
+    OPEN,
     YEAR,
     bucket_of,
     month_period,
@@ -162,3 +165,49 @@ def off_roster(context: Context, sums: sa.Subquery) -> list[str]:
         .where(sums.c.incidents > 0, students.c.sourced_id.is_(None))
     )
     return list(context.connection.execute(query).scalars())
+
+
+def follow_up_sums(context: Context, today: date) -> list[tuple[str, int, int, int]]:
+    """(kind, whole minutes to done rounded down to the hour or ``OPEN``, follow-ups, open ones
+    due on a UTC day before ``today``) over the report's period and scope."""
+    table = tables.rollup_follow_ups
+    keys = (table.c.kind, table.c.minutes)
+    late = sa.case((sa.and_(table.c.minutes == OPEN, table.c.due_day < today), table.c.follow_ups))
+    query = (
+        sa.select(*keys, sa.func.sum(table.c.follow_ups), sa.func.coalesce(sa.func.sum(late), 0))
+        .where(
+            table.c.period.in_(_periods(context)),
+            table.c.scope == (context.school_id or ALL_SCHOOLS),
+            table.c.grain == HOUR_GRAIN,
+        )
+        .group_by(*keys)
+    )
+    return [
+        (kind, int(minutes), int(total), int(overdue))
+        for kind, minutes, total, overdue in context.connection.execute(query)
+    ]
+
+
+def follow_up_minutes(
+    context: Context, kinds: Iterable[str], hour: int
+) -> list[tuple[str, int, int]]:
+    """(kind, whole minutes to done, follow-ups) of done follow-ups of ``kinds`` within the hour
+    starting ``hour`` minutes after their creation, over the report's period and scope."""
+    table = tables.rollup_follow_ups
+    keys = (table.c.kind, table.c.minutes)
+    query = (
+        sa.select(*keys, sa.func.sum(table.c.follow_ups))
+        .where(
+            table.c.period.in_(_periods(context)),
+            table.c.scope == (context.school_id or ALL_SCHOOLS),
+            table.c.grain == MINUTE_GRAIN,
+            table.c.kind.in_(sorted(kinds)),
+            table.c.minutes >= hour,
+            table.c.minutes < hour + HOUR_GRAIN,
+        )
+        .group_by(*keys)
+    )
+    return [
+        (kind, int(minutes), int(count))
+        for kind, minutes, count in context.connection.execute(query)
+    ]

@@ -9,12 +9,21 @@ on a school-local day; DESIGN section 6b):
   district), student and behavior (``""`` for all behaviors, with the student's Take a Breaks),
   the student's incidents, removals, ISS and Take a Breaks of each kind;
 - ``rollup_tabs``: per scope, month, kind, who started it, whether the student returned ready
-  and length in tenths of a minute, the Take a Breaks and their length in seconds.
+  and length in tenths of a minute, the Take a Breaks and their length in seconds;
+- ``rollup_follow_ups``: per period of the incident (a month or a school year), scope (the
+  incident's school, or ``*``), grain, kind, time to done and, for an open one, the UTC day it
+  is due, the follow-ups that count (live, not voided, of a counted incident). Each is counted
+  twice: at the hour grain (whole minutes to done rounded down to the hour; open ones, -1, by
+  due day) and at the minute grain (done ones, whole minutes): a report sums the few hour rows
+  and reads minute rows only within the hour that holds a median.
 
-Every write of an incident or a Take a Break goes through :class:`district.records.RecordSet`,
-whose ``flush`` hands this module each written row as it was before the transaction and as it
-is after: the difference of their contributions is added in the same transaction, so a void, a
-correction, a move to another student or a retraction takes its old contribution away exactly.
+Every write of an incident, a Take a Break or a follow-up goes through
+:class:`district.records.RecordSet`, whose ``flush`` hands this module each written row as it was
+before the transaction and as it is after: the difference of their contributions is added in the
+same transaction, so a void, a correction, a move to another student or a retraction takes its
+old contribution away exactly. A follow-up counts under its incident's state: when an incident
+starts or stops counting, or moves to another month or school, its stored follow-ups are read by
+``incident_id`` and moved from the old place to the new one in the same transaction.
 Sums that are fractions elsewhere are whole numbers here (micro-days of ISS, seconds of a Take a
 Break), so adding and taking away never drifts. ``rebuild`` computes the tables from the records
 (after a bulk load, or when the district's school-year start moves, which changes the periods).
@@ -22,8 +31,8 @@ Break), so adding and taking away never drifts. ``rebuild`` computes the tables 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -31,7 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import read_config
+from district.db import among, read_config
 from schema.schoolyear import DEFAULT_START, school_year_for
 
 ALL_SCHOOLS = "*"
@@ -48,7 +57,17 @@ TAB_KINDS = ("spot", "out", "out_and_back")
 UNKNOWN_LENGTH = -1
 """The length bucket of a Take a Break that has not ended."""
 
-Target = Literal["incidents", "students", "tabs"]
+FOLLOW_UP_SUMS = ("follow_ups",)
+OPEN = -1
+"""The minutes bucket of a follow-up not done yet."""
+HOUR_GRAIN = 60
+MINUTE_GRAIN = 1
+"""The grains of ``rollup_follow_ups``: done follow-ups by the hour and by the minute."""
+NO_DUE_DAY = date(9999, 12, 31)
+"""The due day of a kept follow-up that is done or has no due date (never overdue)."""
+
+Target = Literal["incidents", "students", "tabs", "follow_ups"]
+TARGETS: tuple[Target, ...] = ("incidents", "students", "tabs", "follow_ups")
 Part = tuple[Target, tuple[tuple[Any, ...], ...], tuple[int, ...]]
 """(the table, the keys of its rows, what to add to each one's sums)."""
 
@@ -199,6 +218,71 @@ def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     )  # fmt: skip
 
 
+def utc(value: Any) -> datetime | None:
+    """A stored moment as an aware UTC datetime (SQLite hands back naive UTC ones)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def follow_up_minutes(created_at: Any, done_at: Any) -> int:
+    """A follow-up's time to done as the summaries count it: whole minutes from created to done
+    (rounded down, never below 0), or ``OPEN`` while it is not done."""
+    done = utc(done_at)
+    if done is None:
+        return OPEN
+    created = utc(created_at)
+    if created is None:
+        return 0
+    return max((done - created) // timedelta(minutes=1), 0)
+
+
+def follow_up_due_day(minutes: int, due_at: Any) -> date:
+    """The UTC day an open follow-up is due; ``NO_DUE_DAY`` when it is done or has no due date."""
+    due = utc(due_at) if minutes == OPEN else None
+    return NO_DUE_DAY if due is None else due.date()
+
+
+def _follow_up_place(incident: Mapping[Any, Any] | None) -> tuple[str, date] | None:
+    """(school, day) of an incident whose follow-ups count, or None when they do not."""
+    if incident is None or not _counted(incident) or (incident["level"] or 0) < 2:
+        return None
+    day, school = _day(incident["local_date"]), incident["school_id"]
+    if day is None or school is None:
+        return None
+    return school, day
+
+
+def _follow_up_parts(
+    row: Mapping[Any, Any], incident: Mapping[Any, Any] | None, year_start: date
+) -> Iterator[Part]:
+    """What one follow-up row adds to the counts, under its incident's row: (table, its keys,
+    the sums for each)."""
+    where = _follow_up_place(incident)
+    if where is None or not _counted(row):
+        return
+    school, day = where
+    minutes = follow_up_minutes(row["created_at"], row["done_at"])
+    due = follow_up_due_day(minutes, row["due_at"])
+    kind = row["kind"]
+    places = [
+        (period, scope) for period in _periods(day, year_start) for scope in (school, ALL_SCHOOLS)
+    ]
+    if minutes == OPEN:
+        yield "follow_ups", tuple((*place, HOUR_GRAIN, kind, OPEN, due) for place in places), (1,)
+        return
+    hour = minutes // HOUR_GRAIN * HOUR_GRAIN
+    yield (
+        "follow_ups",
+        (
+            *((*place, HOUR_GRAIN, kind, hour, NO_DUE_DAY) for place in places),
+            *((*place, MINUTE_GRAIN, kind, minutes, NO_DUE_DAY) for place in places),
+        ),
+        (1,),
+    )
+
+
 class Deltas:
     """Sums to add to the tables, gathered over many rows."""
 
@@ -208,6 +292,7 @@ class Deltas:
             "incidents": {},
             "students": {},
             "tabs": {},
+            "follow_ups": {},
         }
 
     def add(self, kind: str, row: Mapping[Any, Any] | None, sign: int = 1) -> None:
@@ -219,6 +304,19 @@ class Deltas:
             parts = _tab_parts(row, self.year_start)
         else:
             return
+        self._add(parts, sign)
+
+    def add_follow_up(
+        self,
+        row: Mapping[Any, Any] | None,
+        incident: Mapping[Any, Any] | None,
+        sign: int = 1,
+    ) -> None:
+        """Count a follow-up row under its incident's row (as they stand together)."""
+        if row is not None:
+            self._add(_follow_up_parts(row, incident, self.year_start), sign)
+
+    def _add(self, parts: Iterable[Part], sign: int) -> None:
         for target, keys, sums in parts:
             found = self.sums[target]
             signed = [sign * value for value in sums]
@@ -253,6 +351,11 @@ TABLES: dict[Target, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
         ("scope", "month", "kind", "started_by", "returned_ready", "tenths"),
         TAB_SUMS,
     ),
+    "follow_ups": (
+        tables.rollup_follow_ups,
+        ("period", "scope", "grain", "kind", "minutes", "due_day"),
+        FOLLOW_UP_SUMS,
+    ),
 }
 """Each table, the names of a key's parts in order, and its sums."""
 
@@ -269,8 +372,10 @@ def _upsert(
     parameters through SQLAlchemy cost more than the database's work). In no particular order:
     every write transaction takes the change counter's row lock first, so two never interleave
     here."""
-    if connection.dialect.name == "sqlite" and "month" in keys:
-        at = keys.index("month")  # SQLite keeps a date as its ISO text
+    dated = [at for at, name in enumerate(keys) if isinstance(table.c[name].type, sa.Date)]
+    # each kept table has at most one date in its key
+    if connection.dialect.name == "sqlite" and len(dated) == 1:
+        at = dated[0]  # SQLite keeps a date as its ISO text
         rows = [
             (*key[:at], key[at].isoformat(), *key[at + 1 :], *values)
             for key, values in deltas.items()
@@ -290,22 +395,111 @@ def _upsert(
     connection.exec_driver_sql(statement, rows)
 
 
-def record_changes(
-    connection: Connection,
-    changes: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
-) -> None:
+Row = Mapping[Any, Any]
+Change = tuple[str, Row | None, Row | None]
+"""(kind, the record's row before, its row after); a row after (or before) carries ``id``."""
+
+
+def record_changes(connection: Connection, changes: Iterable[Change]) -> None:
     """Add the difference each (kind, row before, row after) makes to the counts, in the
-    caller's transaction."""
+    caller's transaction (before the rows after are written: the database still holds the rows
+    before)."""
     deltas: Deltas | None = None
+    incidents: dict[str, tuple[Row | None, Row | None]] = {}
+    follow_ups: dict[str, tuple[Row | None, Row | None]] = {}
     for kind, before, after in changes:
+        if kind == "follow_up":
+            follow_ups[_id(before, after)] = (before, after)
+            continue
         if kind not in ("incident", "tab"):
             continue
         if deltas is None:
             deltas = Deltas(school_year_start(connection))
         deltas.add(kind, before, -1)
         deltas.add(kind, after, 1)
+        if kind == "incident":
+            incidents[_id(before, after)] = (before, after)
+    moved = sorted(
+        record_id
+        for record_id, (before, after) in incidents.items()
+        if before is not None and _follow_up_place(before) != _follow_up_place(after)
+    )
+    if follow_ups or moved:
+        if deltas is None:
+            deltas = Deltas(school_year_start(connection))
+        _follow_up_changes(connection, deltas, incidents, follow_ups, moved)
     if deltas is not None:
         deltas.write(connection)
+
+
+def _id(before: Row | None, after: Row | None) -> str:
+    row = after if after is not None else before
+    assert row is not None
+    return str(row["id"])
+
+
+def _follow_up_changes(
+    connection: Connection,
+    deltas: Deltas,
+    incidents: Mapping[str, tuple[Row | None, Row | None]],
+    follow_ups: Mapping[str, tuple[Row | None, Row | None]],
+    moved: list[str],
+) -> None:
+    """Count each written follow-up under its incident as it was and as it is, and move the
+    stored follow-ups of each incident in ``moved`` (it started or stopped counting, or changed
+    month or school) from its old place to its new one."""
+    parents: dict[str, str] = {}
+    for record_id, (before, after) in follow_ups.items():
+        parent = next(
+            (row["incident_id"] for row in (after, before) if row and row["incident_id"]), None
+        )
+        if parent is not None:
+            parents[record_id] = str(parent)
+    stored = _stored_incidents(
+        connection, sorted({parent for parent in parents.values() if parent not in incidents})
+    )
+
+    def states(parent: str | None) -> tuple[Row | None, Row | None]:
+        if parent is None:
+            return None, None
+        found = incidents.get(parent)
+        if found is not None:
+            return found
+        row = stored.get(parent)
+        return row, row
+
+    for record_id, (before, after) in follow_ups.items():
+        incident_before, incident_after = states(parents.get(record_id))
+        deltas.add_follow_up(before, incident_before, -1)
+        deltas.add_follow_up(after, incident_after, 1)
+    if not moved:
+        return
+    table = tables.follow_ups
+    rows = connection.execute(
+        sa.select(table.c.id, *(table.c[name] for name in FOLLOW_UP_COLUMNS)).where(
+            among(connection, table.c.incident_id, moved),
+            table.c.tombstone.is_(False),
+            table.c.voided_at.is_(None),
+        )
+    )
+    for row in rows.mappings():
+        if row["id"] in follow_ups:
+            continue
+        incident_before, incident_after = incidents[row["incident_id"]]
+        deltas.add_follow_up(row, incident_before, -1)
+        deltas.add_follow_up(row, incident_after, 1)
+
+
+def _stored_incidents(connection: Connection, ids: list[str]) -> dict[str, Row]:
+    if not ids:
+        return {}
+    table = tables.incidents
+    rows = connection.execute(
+        sa.select(table.c.id, *(table.c[name] for name in INCIDENT_COLUMNS)).where(
+            among(connection, table.c.id, ids)
+        )
+    )
+    return {str(row["id"]): row for row in rows.mappings()}
 
 
 INCIDENT_COLUMNS = (
@@ -317,22 +511,64 @@ TAB_COLUMNS = (
     "school_id", "student_id", "local_date", "kind", "started_by", "returned_ready", "minutes",
     "tombstone", "voided_at",
 )  # fmt: skip
-ROLLUP_COLUMNS = {"incident": INCIDENT_COLUMNS, "tab": TAB_COLUMNS}
+FOLLOW_UP_COLUMNS = (
+    "incident_id", "kind", "created_at", "done_at", "due_at", "tombstone", "voided_at",
+)  # fmt: skip
+ROLLUP_COLUMNS = {"incident": INCIDENT_COLUMNS, "tab": TAB_COLUMNS, "follow_up": FOLLOW_UP_COLUMNS}
 """The columns of a record row the counts depend on."""
 
 
-def rebuild(connection: Connection, chunk: int = 20_000) -> None:
-    """Compute both tables again from every record, in the caller's transaction."""
-    for table, _, _ in TABLES.values():
-        connection.execute(sa.delete(table))
+def rebuild(
+    connection: Connection, chunk: int = 20_000, *, targets: Collection[str] = TARGETS
+) -> None:
+    """Compute the tables of ``targets`` (all by default) again from every record, in the
+    caller's transaction."""
+    for target in TARGETS:
+        if target in targets:
+            connection.execute(sa.delete(TABLES[target][0]))
     deltas = Deltas(school_year_start(connection))
-    for kind, table in (("incident", tables.incidents), ("tab", tables.tab_events)):
-        columns = [table.c[name] for name in ROLLUP_COLUMNS[kind]]
-        result = connection.execute(
-            sa.select(*columns)
-            .where(table.c.tombstone.is_(False))
-            .execution_options(yield_per=chunk)
+    if set(targets) & {"incidents", "students", "tabs"}:
+        for kind, table in (("incident", tables.incidents), ("tab", tables.tab_events)):
+            columns = [table.c[name] for name in ROLLUP_COLUMNS[kind]]
+            result = connection.execute(
+                sa.select(*columns)
+                .where(table.c.tombstone.is_(False))
+                .execution_options(yield_per=chunk)
+            )
+            for row in result.mappings():
+                deltas.add(kind, row)
+        for target in TARGETS:
+            if target not in targets:
+                deltas.sums[target].clear()
+        deltas.write(connection)
+    if "follow_ups" in targets:
+        _rebuild_follow_ups(connection, deltas, chunk)
+
+
+def _rebuild_follow_ups(connection: Connection, deltas: Deltas, chunk: int) -> None:
+    """Count every follow-up under its incident, written every ``chunk * 10`` rows (the
+    counts add up, so partial writes sum to the whole)."""
+    follow_up, incident = tables.follow_ups, tables.incidents
+    query = (
+        sa.select(
+            *(follow_up.c[name] for name in FOLLOW_UP_COLUMNS),
+            *(incident.c[name].label(f"incident_{name}") for name in INCIDENT_COLUMNS),
         )
-        for row in result.mappings():
-            deltas.add(kind, row)
+        .select_from(follow_up.join(incident, incident.c.id == follow_up.c.incident_id))
+        .where(
+            follow_up.c.tombstone.is_(False),
+            follow_up.c.voided_at.is_(None),
+            incident.c.tombstone.is_(False),
+            incident.c.voided_at.is_(None),
+        )
+        .execution_options(yield_per=chunk)
+    )
+    width = len(FOLLOW_UP_COLUMNS)
+    for count, row in enumerate(connection.execute(query), start=1):
+        deltas.add_follow_up(
+            dict(zip(FOLLOW_UP_COLUMNS, row[:width], strict=True)),
+            dict(zip(INCIDENT_COLUMNS, row[width:], strict=True)),
+        )
+        if count % (chunk * 10) == 0:
+            deltas.write(connection)
     deltas.write(connection)

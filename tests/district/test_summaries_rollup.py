@@ -24,10 +24,11 @@ from schema.summaries import SummaryFilters
 
 
 def kept(engine: sa.Engine) -> dict[str, set[tuple[Any, ...]]]:
-    """Both tables' rows, those that count something (a row can fall back to all zeros)."""
+    """Every kept table's rows, those that count something (a row can fall back to all
+    zeros)."""
     found: dict[str, set[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
-        for table in (tables.rollup_incidents, tables.rollup_students, tables.rollup_tabs):
+        for table, _, _ in rollup.TABLES.values():
             sums = [column for column in table.c if not column.primary_key]
             found[table.name] = {
                 tuple(row)
