@@ -112,13 +112,13 @@ def copy_district(sqlite_url: str, postgres_url: str) -> float:
     return time.perf_counter() - started
 
 
-def _measure(url: str, runs: int) -> list[tuple[str, str, float, float]]:
+def _measure(url: str, runs: int, reports: list[str]) -> list[tuple[str, str, float, float]]:
     """p50 and p95 in ms per report and scope."""
     engine = create_engine(url)
     filters = SummaryFilters(date_from=date(YEAR, 7, 1), date_to=date(YEAR + 1, 6, 30))
     results = []
     try:
-        for report in REPORTS:
+        for report in reports:
             for scope_name, scope in (("district", None), ("school", SCHOOL)):
                 started = time.perf_counter()
                 run_report(engine, report, filters, scope)
@@ -143,6 +143,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--sqlite", metavar="URL", help="an already generated SQLite district")
     parser.add_argument("--postgres", metavar="URL", help="an already generated PostgreSQL one")
+    parser.add_argument(
+        "--reports",
+        metavar="NAMES",
+        help=f"comma-separated, of {', '.join(REPORTS)} (default: all)",
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument(
         "--skip-sqlite",
@@ -150,6 +155,10 @@ def main() -> int:
         help="measure PostgreSQL only (still copied from SQLite)",
     )
     args = parser.parse_args()
+    reports = args.reports.split(",") if args.reports else list(REPORTS)
+    unknown = sorted(set(reports) - set(REPORTS))
+    if unknown:
+        parser.error(f"unknown report(s): {', '.join(unknown)}")
     incidents = args.incidents or (20_000 if args.quick else 1_000_000)
     runs = args.runs or (5 if args.quick else 20)
     params = Params(incidents=incidents, year_start=YEAR)
@@ -169,7 +178,7 @@ def main() -> int:
             counts, seconds = _generate(sqlite_url, params)
             made.append(f"SQLite: {_describe(counts)} written in {seconds:.0f} s")
         if not args.skip_sqlite:
-            rows += [("SQLite", *result) for result in _measure(sqlite_url, runs)]
+            rows += [("SQLite", *result) for result in _measure(sqlite_url, runs, reports)]
         if not args.skip_postgres:
             cluster = None
             postgres_url = args.postgres
@@ -181,7 +190,8 @@ def main() -> int:
                     made.append(
                         f"PostgreSQL: the same rows copied from the SQLite file in {seconds:.0f} s"
                     )
-                rows += [("PostgreSQL", *result) for result in _measure(postgres_url, runs)]
+                measured = _measure(postgres_url, runs, reports)
+                rows += [("PostgreSQL", *result) for result in measured]
             except ClusterUnavailable as error:
                 made.append(f"PostgreSQL not measured: {error}")
             finally:
