@@ -4,12 +4,13 @@ admin reads any school or the whole district and alone changes the config."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import PlainTextResponse
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from district.db import write_transaction
 from district.deps import AdminDep, ConnectionDep, DistrictDep
@@ -34,6 +35,16 @@ CSV_RESPONSE: dict[int | str, dict[str, object]] = {
 }
 
 
+def _iso_day(value: object) -> object:
+    """A day in the query is written YYYY-MM-DD: a number is not read as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
 def _one_line(error: ValidationError) -> str:
     problem = error.errors()[0]
     where = ".".join(str(part) for part in problem.get("loc", ()))
@@ -43,8 +54,8 @@ def _one_line(error: ValidationError) -> str:
 
 def summary_filters(
     school: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[IsoDay | None, Query(alias="from")] = None,
+    date_to: Annotated[IsoDay | None, Query(alias="to")] = None,
     grade: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     level: Annotated[int | None, Query(ge=1, le=5)] = None,
     group: Annotated[

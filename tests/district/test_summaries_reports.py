@@ -605,6 +605,9 @@ async def test_summary_endpoints_check_scope_and_filters(
         response = await http.get("/v1/summaries/equity", params=params, headers=district)
         assert response.status_code == 422, (params, response.text)
         assert message in response.json()["detail"]
+    for day in ("0", "0.0", "1764547200", "2026-9-1"):
+        response = await http.get("/v1/summaries/big5", params={"from": day}, headers=district)
+        assert response.status_code == 422, (day, response.text)
     unknown = await http.get("/v1/summaries/behaviour", headers=district)
     assert unknown.status_code == 422
     csv_response = await http.get(
