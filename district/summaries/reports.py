@@ -830,7 +830,8 @@ def _follow_ups_kept(context: Context) -> dict[str, _FollowUpGroup]:
     today = now.date()
     groups: dict[str, _FollowUpGroup] = {}
     hours: dict[str, Counter[int]] = {}
-    for kind, minutes, count, overdue in rolled.follow_up_sums(context, today):
+    kept = rolled.FollowUpCounts(context)
+    for kind, minutes, count, overdue in kept.by_hour(today):
         for key in (kind, ""):
             group = groups.setdefault(key, _FollowUpGroup())
             group.total += count
@@ -846,7 +847,7 @@ def _follow_ups_kept(context: Context) -> dict[str, _FollowUpGroup]:
 
     def minutes_within(key: str, hour: int) -> Counter[int]:
         if hour not in within:
-            within[hour] = rolled.follow_up_minutes(context, kinds, hour)
+            within[hour] = kept.within_hour(kinds, hour)
         found: Counter[int] = Counter()
         for kind, minutes, count in within[hour]:
             if key in ("", kind):

@@ -167,47 +167,56 @@ def off_roster(context: Context, sums: sa.Subquery) -> list[str]:
     return list(context.connection.execute(query).scalars())
 
 
-def follow_up_sums(context: Context, today: date) -> list[tuple[str, int, int, int]]:
-    """(kind, whole minutes to done rounded down to the hour or ``OPEN``, follow-ups, open ones
-    due on a UTC day before ``today``) over the report's period and scope."""
-    table = tables.rollup_follow_ups
-    keys = (table.c.kind, table.c.minutes)
-    late = sa.case((sa.and_(table.c.minutes == OPEN, table.c.due_day < today), table.c.follow_ups))
-    query = (
-        sa.select(*keys, sa.func.sum(table.c.follow_ups), sa.func.coalesce(sa.func.sum(late), 0))
-        .where(
-            table.c.period.in_(_periods(context)),
-            table.c.scope == (context.school_id or ALL_SCHOOLS),
-            table.c.grain == HOUR_GRAIN,
-        )
-        .group_by(*keys)
-    )
-    return [
-        (kind, int(minutes), int(total), int(overdue))
-        for kind, minutes, total, overdue in context.connection.execute(query)
-    ]
+class FollowUpCounts:
+    """The kept follow-up counts of a report's period and scope (its periods looked up once)."""
 
+    def __init__(self, context: Context) -> None:
+        self.connection = context.connection
+        self.periods = _periods(context)
+        self.scope = context.school_id or ALL_SCHOOLS
 
-def follow_up_minutes(
-    context: Context, kinds: Iterable[str], hour: int
-) -> list[tuple[str, int, int]]:
-    """(kind, whole minutes to done, follow-ups) of done follow-ups of ``kinds`` within the hour
-    starting ``hour`` minutes after their creation, over the report's period and scope."""
-    table = tables.rollup_follow_ups
-    keys = (table.c.kind, table.c.minutes)
-    query = (
-        sa.select(*keys, sa.func.sum(table.c.follow_ups))
-        .where(
-            table.c.period.in_(_periods(context)),
-            table.c.scope == (context.school_id or ALL_SCHOOLS),
-            table.c.grain == MINUTE_GRAIN,
-            table.c.kind.in_(sorted(kinds)),
-            table.c.minutes >= hour,
-            table.c.minutes < hour + HOUR_GRAIN,
+    def by_hour(self, today: date) -> list[tuple[str, int, int, int]]:
+        """(kind, whole minutes to done rounded down to the hour or ``OPEN``, follow-ups, open
+        ones due on a UTC day before ``today``)."""
+        table = tables.rollup_follow_ups
+        keys = (table.c.kind, table.c.minutes)
+        late = sa.case(
+            (sa.and_(table.c.minutes == OPEN, table.c.due_day < today), table.c.follow_ups)
         )
-        .group_by(*keys)
-    )
-    return [
-        (kind, int(minutes), int(count))
-        for kind, minutes, count in context.connection.execute(query)
-    ]
+        query = (
+            sa.select(
+                *keys, sa.func.sum(table.c.follow_ups), sa.func.coalesce(sa.func.sum(late), 0)
+            )
+            .where(
+                table.c.period.in_(self.periods),
+                table.c.scope == self.scope,
+                table.c.grain == HOUR_GRAIN,
+            )
+            .group_by(*keys)
+        )
+        return [
+            (kind, int(minutes), int(total), int(overdue))
+            for kind, minutes, total, overdue in self.connection.execute(query)
+        ]
+
+    def within_hour(self, kinds: Iterable[str], hour: int) -> list[tuple[str, int, int]]:
+        """(kind, whole minutes to done, follow-ups) of done follow-ups of ``kinds`` within the
+        hour starting ``hour`` minutes after their creation."""
+        table = tables.rollup_follow_ups
+        keys = (table.c.kind, table.c.minutes)
+        query = (
+            sa.select(*keys, sa.func.sum(table.c.follow_ups))
+            .where(
+                table.c.period.in_(self.periods),
+                table.c.scope == self.scope,
+                table.c.grain == MINUTE_GRAIN,
+                table.c.kind.in_(sorted(kinds)),
+                table.c.minutes >= hour,
+                table.c.minutes < hour + HOUR_GRAIN,
+            )
+            .group_by(*keys)
+        )
+        return [
+            (kind, int(minutes), int(count))
+            for kind, minutes, count in self.connection.execute(query)
+        ]
