@@ -7,6 +7,8 @@ Measures, on SQLite and on PostgreSQL (a throwaway durable cluster on 127.0.0.1)
 - push throughput: ops per second a real `classlog server` (uvicorn) process applies from one
   device draining a backlog in 500-op pushes over HTTP on loopback, and its ratio to the raw
   ceiling measured in the same run;
+- push applied in-process (``--only apply``): the same requests through ``apply_push`` with no
+  HTTP and no server process, which splits the push's cost into its own work and the HTTP path;
 - pull latency: p50/p95/p99 with N simulated devices polling every 30 s (arrivals at N/30 per
   second, spread evenly, concurrent), while one device keeps pushing, for a bounded time;
 - roster import: seconds to import a OneRoster roster of 50,000 students.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import dataclasses
 import json
 import os
 import secrets
@@ -40,13 +43,15 @@ import httpx
 import sqlalchemy as sa
 
 from district import tables
-from district.db import create_engine, current_cursor, migrate, write_transaction
-from district.devices import enroll, issue_code, secret_hash
+from district.clock import ServerClock
+from district.db import create_engine, current_cursor, migrate, read_transaction, write_transaction
+from district.devices import enroll, get_device, issue_code, secret_hash
 from district.pgcluster import Cluster, ClusterUnavailable, start_cluster
+from district.push import apply_push
 from district.records import Record, stored_columns
 from district.roster_import import import_roster
 from schema.clock import Timestamp
-from schema.wire import EnrollRequest
+from schema.wire import EnrollRequest, PushRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 PUSH_BATCH = 500
@@ -70,6 +75,7 @@ QUICK = Sizes(ops=5_000, students=5_000, devices=500, pull_seconds=5.0)
 class Figures:
     raw_rows_per_s: float = 0.0
     push_ops_per_s: float = 0.0
+    apply_ops_per_s: float = 0.0
     pull_ms: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pull_rate: float = 0.0
     pull_requests: int = 0
@@ -300,6 +306,31 @@ def measure_push(url: str, roster: Path, ops: int, students: int) -> float:
         return ops / (time.perf_counter() - started)
 
 
+def measure_apply(url: str, roster: Path, ops: int, students: int) -> float:
+    """Ops per second ``apply_push`` applies in this process from the same requests."""
+    engine = prepared(url, roster)
+    try:
+        enrolled_device(engine, "mobile", "push-device")
+        with read_transaction(engine) as connection:
+            device = get_device(connection, "push-device")
+        assert device is not None
+        requests = [
+            PushRequest.model_validate_json(body)
+            for body in push_bodies("push-device", ops, min(students, 1000))
+        ]
+        clock = ServerClock("bench")
+        started = time.perf_counter()
+        for request in requests:
+            statuses = {
+                result.status.value for result in apply_push(engine, device, request, clock).results
+            }
+            if statuses != {"applied"}:
+                raise RuntimeError(f"push answered {statuses}")
+        return ops / (time.perf_counter() - started)
+    finally:
+        engine.dispose()
+
+
 def add_devices(engine: sa.Engine, count: int, sections: int) -> list[tuple[str, str]]:
     """``count`` enrolled devices (90 % classroom, 8 % mobile, 2 % admin), inserted directly:
     enrollment is not what is measured. Returns (device id, token) pairs."""
@@ -504,7 +535,7 @@ def measure_import(url: str, roster: Path) -> float:
         engine.dispose()
 
 
-MEASURES = ("raw", "push", "pull", "import")
+MEASURES = ("raw", "push", "apply", "pull", "import")
 
 
 def run_backend(
@@ -517,6 +548,11 @@ def run_backend(
     if "push" in measures:
         log(f"{backend}: push of {sizes.ops:,} ops over HTTP")
         figures.push_ops_per_s = measure_push(databases.fresh(), rosters["small"], sizes.ops, 1000)
+    if "apply" in measures:
+        log(f"{backend}: the same {sizes.ops:,} ops applied in-process")
+        figures.apply_ops_per_s = measure_apply(
+            databases.fresh(), rosters["small"], sizes.ops, 1000
+        )
     if "pull" in measures:
         log(f"{backend}: pull load, {sizes.devices:,} devices for {sizes.pull_seconds:.0f} s")
         pulled = measure_pull(databases.fresh(), rosters["pull"], sizes.devices, sizes.pull_seconds)
@@ -569,6 +605,27 @@ def report(
                 ">= 60 % (SQLite)",
             )
         )
+    if "apply" in measures:
+        lines.append(
+            row(
+                "the same ops through `apply_push` in-process (no HTTP), ops/s",
+                lambda f: f"{f.apply_ops_per_s:,.0f}",
+            )
+        )
+    if {"raw", "apply"} <= measures:
+        lines.append(
+            row(
+                "in-process push / raw ingest",
+                lambda f: f"{f.apply_ops_per_s / f.raw_rows_per_s:.0%}",
+            )
+        )
+    if {"push", "apply"} <= measures:
+        lines.append(
+            row(
+                "push over HTTP / in-process push",
+                lambda f: f"{f.push_ops_per_s / f.apply_ops_per_s:.0%}",
+            )
+        )
     if "pull" in measures:
         lines.append(
             row(
@@ -606,6 +663,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument(
+        "--ops", type=int, help="ops for raw, push and apply (default 50,000; 5,000 with --quick)"
+    )
+    parser.add_argument(
         "--backends", default="sqlite,postgres", help="comma-separated: sqlite,postgres"
     )
     parser.add_argument(
@@ -615,6 +675,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
+    if args.ops is not None:
+        if args.ops < PUSH_BATCH:
+            parser.error(f"--ops must be at least {PUSH_BATCH}")
+        sizes = dataclasses.replace(sizes, ops=args.ops)
     wanted = [name.strip() for name in args.backends.split(",") if name.strip()]
     measures = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = measures - set(MEASURES)
