@@ -225,7 +225,7 @@ class HomeScreen(Screen[None]):
             yield Static(id="home-saved", markup=False)
             yield SupportLine(id="home-support")
             yield SyncStatusLine(id="home-sync")
-        yield Footer(compact=True, show_command_palette=False)
+            yield Footer(compact=True, show_command_palette=False)
 
     @property
     def student_list(self) -> StudentList:
