@@ -384,15 +384,17 @@ rollup_students = sa.Table(
     metadata,
     sa.Column("period", sa.String(16), primary_key=True),
     sa.Column("scope", Id, primary_key=True),
-    sa.Column("student_id", Id, primary_key=True),
     sa.Column("behavior_code", sa.String(64), primary_key=True),
+    sa.Column("student_id", Id, primary_key=True),
     *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
       for name in ROLLUP_STUDENT_SUMS),
     sqlite_with_rowid=False,
 )  # fmt: skip
-"""Counted incidents and Take a Breaks per period (``M2025-09`` or the school year
-``Y2025-07-01``), scope (a school or ``*``), student and behavior (``""``: all, with the TABs),
-kept exact on write (district/summaries/rollup.py)."""
+"""Counted incidents and Take a Breaks per period (``M2025-09-01``: a month, or the part of one
+within a school year; ``Y2025-07-01``: the school year), scope (a school or ``*``), behavior
+(``""``: all, with the TABs; one behavior: school years only) and student, kept exact on write
+(district/summaries/rollup.py). Keyed behavior before student, so a report reads the students'
+totals as one range."""
 
 rollup_tabs = sa.Table(
     "rollup_tabs",

@@ -39,8 +39,8 @@ def upgrade() -> None:
         "rollup_students",
         sa.Column("period", sa.String(16), primary_key=True),
         sa.Column("scope", Id, primary_key=True),
-        sa.Column("student_id", Id, primary_key=True),
         sa.Column("behavior_code", sa.String(64), primary_key=True),
+        sa.Column("student_id", Id, primary_key=True),
         *_sums(
             "incidents",
             "removals",
