@@ -41,7 +41,9 @@ SWITCH_INTERVAL_SECONDS = 0.0005
 """How long the thread running the screens keeps the GIL from Textual's input and output threads
 when they ask for it (Python's default is 5 ms). A repaint reaches the terminal only once the
 output thread has written it: with the default, a key's answer waited up to 5 ms behind whatever
-the event loop did next. The two threads are idle between keys, so this costs nothing then."""
+the event loop did next. The two threads are idle between keys, so this costs nothing then. Set
+once the store has loaded: while the loader thread runs beside the first screen, frequent
+switches between two busy threads would only slow both."""
 
 
 class ClasslogApp(App[int]):
@@ -95,6 +97,9 @@ class ClasslogApp(App[int]):
         """Enrolled as a mobile response device: home is the school, calls ring."""
         self._support_poll: RequestPoll | None = None
         self._watcher: RequestWatcher | None = None
+        self.switch_interval: float | None = None
+        """The GIL switch interval to set once the store has loaded (`run` sets it); None
+        leaves the process's own."""
 
     async def on_event(self, event: events.Event) -> None:
         """Keys from the terminal go through the type-ahead sequencer (see tui.typeahead)."""
@@ -122,6 +127,8 @@ class ClasslogApp(App[int]):
     def _load_store(self) -> None:
         store = self.store
         store.grid()
+        if self.switch_interval is not None:
+            sys.setswitchinterval(self.switch_interval)
 
     def load_store_in_background(self) -> None:
         """Import the store, the models and the grid in a thread, leaving the event loop to
@@ -285,13 +292,13 @@ def run(home: Path) -> int:
         sys.stderr.write(f"classlog: {one_line(error)}\n")
         return 2
     app = ClasslogApp(reader=reader)
+    app.switch_interval = SWITCH_INTERVAL_SECONDS
     switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     try:
         app.run()
         return app.return_code or 0
     finally:
-        sys.setswitchinterval(switch_interval)
         app.wait_for_store_loader()
+        sys.setswitchinterval(switch_interval)
         reader.close()
         session.release()

@@ -4,11 +4,15 @@ its thumb."""
 
 from __future__ import annotations
 
+import sys
+
+import pytest
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar
-from tuikit import seed_school
+from tuikit import Wall, seed_school
 
 from schema.models import Student
+from schema.rows import DeviceReader
 from schema.store import DeviceStore
 from tui.app import ClasslogApp
 from tui.home.student_list import StudentList
@@ -42,3 +46,27 @@ async def test_scrollbar_paint_follows_the_thumb(store: DeviceStore) -> None:
         assert paints[5] == paints[1]
         assert paints[6] not in (paints[0], paints[1], paints[2])
         assert paints[7] == paints[0], "Esc shows the whole class from the top"
+
+
+async def test_short_switch_interval_only_once_the_store_has_loaded(
+    store: DeviceStore, wall: Wall
+) -> None:
+    """`classlog` hands the GIL to Textual's output thread sooner, but only once the store's
+    loader thread is done (two busy threads switching often would slow the start)."""
+    before = sys.getswitchinterval()
+    app = ClasslogApp(reader=DeviceReader(store.connection, wall=wall))
+    assert app.switch_interval is None
+    app.switch_interval = before / 4
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.wait_for_store_loader()
+            assert sys.getswitchinterval() == pytest.approx(before / 4)
+    finally:
+        sys.setswitchinterval(before)
+    untouched = ClasslogApp(reader=DeviceReader(store.connection, wall=wall))
+    async with untouched.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        untouched.wait_for_store_loader()
+        assert untouched.store_loaded
+        assert sys.getswitchinterval() == pytest.approx(before)
