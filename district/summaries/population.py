@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from district import tables
 from district.db import current_cursors
-from schema.summaries import Dimension, race_category, sex_group
+from schema.summaries import DIMENSIONS, Dimension, race_category, sex_group
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,7 @@ class Population(dict[str, StudentInfo]):
         self._members: dict[Dimension, dict[str, frozenset[str]]] = {}
         self._group_of: dict[Dimension, dict[str, str]] = {}
         self._base: Population | None = None
+        self._groups_of: dict[str, tuple[str, ...]] | None = None
 
     def with_students(self, added: Iterable[StudentInfo]) -> Population:
         """This population and ``added``, whose groups are worked out from this one's."""
@@ -131,6 +132,16 @@ class Population(dict[str, StudentInfo]):
                 found = {student.id: student.group(dimension) for student in self.values()}
             self._group_of[dimension] = found
         return found
+
+    def groups_of(self) -> dict[str, tuple[str, ...]]:
+        """Each student's group in every dimension of ``DIMENSIONS``, in order (kept once
+        computed)."""
+        if self._groups_of is None:
+            maps = [self.group_of(dimension) for dimension in DIMENSIONS]
+            self._groups_of = {
+                student_id: tuple(found[student_id] for found in maps) for student_id in self
+            }
+        return self._groups_of
 
     def members(self, dimension: Dimension) -> dict[str, frozenset[str]]:
         """The ids of the students in each group of ``dimension`` (kept once computed)."""

@@ -650,7 +650,10 @@ def tab(context: Context) -> Built:
             events[category] += count
             seconds[category] += length
             if tenths != rollup.UNKNOWN_LENGTH:
-                lengths.setdefault(category, Counter())[tenths] += count
+                histogram = lengths.get(category)
+                if histogram is None:
+                    histogram = lengths[category] = Counter()
+                histogram[tenths] += count
     for section, key, label in (("total", "all", "All Take a Break events"), *TAB_CATEGORIES):
         category = (section, key)
         median = _weighted_median(lengths.get(category, Counter()).items())
@@ -709,17 +712,28 @@ def _tab_groups(
     thresholds = context.config.suppression
     limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
     suppressed = complementary = 0
-    for dimension in DIMENSIONS:
+    # students are summed per combination of their groups first (a few hundred), then per group
+    groups_of = population.groups_of()
+    combined: dict[tuple[str, ...], list[int]] = {}
+    for student_id, (tabs, tab_seconds, _, _) in counts.per_student.items():
+        combination = groups_of[student_id]
+        sums = combined.get(combination)
+        if sums is None:
+            combined[combination] = [1, tabs, tab_seconds]
+        else:
+            sums[0] += 1
+            sums[1] += tabs
+            sums[2] += tab_seconds
+    for index, dimension in enumerate(DIMENSIONS):
         members = population.members(dimension)
-        group_of = population.group_of(dimension)
         groups = sorted(members)
         enrolled_count = {group: len(members[group]) for group in groups}
         users: Counter[str] = Counter()
         events: Counter[str] = Counter()
         seconds: Counter[str] = Counter()
-        for student_id, (tabs, tab_seconds, _, _) in counts.per_student.items():
-            group = group_of[student_id]
-            users[group] += 1
+        for combination, (students, tabs, tab_seconds) in combined.items():
+            group = combination[index]
+            users[group] += students
             events[group] += tabs
             seconds[group] += tab_seconds
         used = {group: users[group] for group in groups}
