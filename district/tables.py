@@ -388,13 +388,19 @@ rollup_students = sa.Table(
     sa.Column("student_id", Id, primary_key=True),
     *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0")
       for name in ROLLUP_STUDENT_SUMS),
+    sa.Index(
+        "ix_rollup_students_pairs", "period", "scope", "incidents", "student_id", "behavior_code",
+        sqlite_where=sa.text("behavior_code != ''"),
+        postgresql_where=sa.text("behavior_code != ''"),
+    ),
     sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents and Take a Breaks per period (``M2025-09-01``: a month, or the part of one
 within a school year; ``Y2025-07-01``: the school year), scope (a school or ``*``), behavior
 (``""``: all, with the TABs; one behavior: school years only) and student, kept exact on write
 (district/summaries/rollup.py). Keyed behavior before student, so a report reads the students'
-totals as one range."""
+totals as one range; the student-behavior pairs are also indexed by their count, for the
+progression report's most repeated pairs."""
 
 rollup_tabs = sa.Table(
     "rollup_tabs",

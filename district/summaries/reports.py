@@ -978,7 +978,7 @@ def progression(context: Context) -> Built:
         bypasses = [
             (school_id, code, sums.bypasses)
             for (school_id, code), sums in rolled.incident_sums(
-                context, "behavior", by_school=True
+                context, "behavior", by_school=True, having="bypasses"
             ).items()
             if sums.bypasses
         ]

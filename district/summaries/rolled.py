@@ -86,11 +86,12 @@ def months_of(context: Context) -> tuple[date, date]:
 
 
 def incident_sums(
-    context: Context, grouping: str, *, by_school: bool = False
+    context: Context, grouping: str, *, by_school: bool = False, having: str | None = None
 ) -> dict[Any, IncidentSums]:
     """Counted incidents of the report's period and school per key of ``grouping`` (``day``:
     the ISO date; ``behavior``; ``location``, ``""`` when none; ``hour``, two digits), and per
-    (school, key) with ``by_school``."""
+    (school, key) with ``by_school``. With ``having``, only the kept rows where that sum is not
+    zero are read: that sum is whole, the others are not."""
     table = tables.rollup_incidents
     months = _months(context)
     assert months is not None
@@ -101,6 +102,8 @@ def incident_sums(
     ]
     if context.school_id is not None:
         conditions.append(table.c.school_id == context.school_id)
+    if having is not None:
+        conditions.append(table.c[having] != 0)
     keys = [table.c.school_id, table.c.key] if by_school else [table.c.key]
     query = (
         sa.select(*keys, *(sa.func.sum(table.c[name]) for name in tables.ROLLUP_SUMS))
@@ -138,7 +141,10 @@ def student_sums(
     conditions = [
         table.c.period.in_(periods),
         table.c.scope == (context.school_id or ALL_SCHOOLS),
-        table.c.behavior_code != ALL_BEHAVIORS if behaviors else table.c.behavior_code == "",
+        # written out, not bound, so that the pairs' partial index applies
+        table.c.behavior_code != sa.literal_column("''")
+        if behaviors
+        else table.c.behavior_code == ALL_BEHAVIORS,
     ]
     if len(periods) == 1:
         return sa.select(*keys, *(table.c[name] for name in columns)).where(*conditions)

@@ -60,6 +60,13 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+    op.create_index(
+        "ix_rollup_students_pairs",
+        "rollup_students",
+        ["period", "scope", "incidents", "student_id", "behavior_code"],
+        sqlite_where=sa.text("behavior_code != ''"),
+        postgresql_where=sa.text("behavior_code != ''"),
+    )
     op.create_table(
         "rollup_tabs",
         sa.Column("scope", Id, primary_key=True),
