@@ -90,6 +90,11 @@ def seen(device: DeviceHome, request_id: str) -> SupportRequest | None:
     return get_request(device.store, request_id)
 
 
+def pending(device: DeviceHome, request_id: str) -> bool:
+    request = seen(device, request_id)
+    return request is not None and request.pending_accept
+
+
 def words(device: DeviceHome, request_id: str) -> str:
     request = seen(device, request_id)
     assert request is not None
@@ -132,6 +137,11 @@ def test_two_responders_accept_at_once_exactly_one_wins_and_the_other_is_told_wh
     request = send_request(teacher.store, student_ids=[templates.student_ids[0]], note="hall")
     for responder in responders:
         assert wait_until(lambda responder=responder: seen(responder, request.id) is not None, 15)
+    # Both accepts are recorded while the responders are cut off, so neither device can learn of
+    # the other's before its own is sent: the race is decided by the server, as it is when two
+    # responders press at the same moment.
+    for name in ("mobile-a", "mobile-b"):
+        world.proxies[name].set_mode("reset")
     accepts = [
         subprocess.Popen(
             classlog(
@@ -144,6 +154,9 @@ def test_two_responders_accept_at_once_exactly_one_wins_and_the_other_is_told_wh
         )
         for responder in responders
     ]
+    assert wait_until(lambda: all(pending(responder, request.id) for responder in responders), 30)
+    for name in ("mobile-a", "mobile-b"):
+        world.proxies[name].set_mode("pass")
     answers = [process.communicate(timeout=120) for process in accepts]
     codes = [process.returncode for process in accepts]
     assert sorted(codes) == [0, 3], answers
