@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from district import tables
 from schema.errors import ClasslogError
+from schema.schoolyear import DEFAULT_START
 
 WRITE_OPTION = "district_write"
 CURSOR_ROW = 1
@@ -254,7 +255,6 @@ def _first_line(error: BaseException) -> str:
 
 def _seed(engine: Engine) -> None:
     from schema.grid import default_grid
-    from schema.schoolyear import DEFAULT_START
 
     with write_transaction(engine) as tx:
         connection = tx.connection
@@ -306,6 +306,15 @@ def read_config(connection: Connection) -> dict[str, Any]:
         sa.select(tables.district_config.c.value).where(tables.district_config.c.key == "district")
     ).first()
     return dict(row[0]) if row is not None else {}
+
+
+def read_school_year_start(connection: Connection) -> date:
+    """The district's school-year start (the default when none, or none readable, is set)."""
+    text = read_config(connection).get("school_year_start")
+    try:
+        return date.fromisoformat(str(text)) if text else DEFAULT_START
+    except ValueError:
+        return DEFAULT_START
 
 
 def store_school_year_start(tx: WriteTx, start: date) -> bool:

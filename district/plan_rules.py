@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import read_config
+from district.db import read_school_year_start
 from schema.contract import is_zone_name
 from schema.grid import Grid, GridEntry, GridError, parse_grid
 from schema.models import IssSafeguards
@@ -33,7 +33,7 @@ from schema.rules import (
     check_referral,
     parse_actions,
 )
-from schema.schoolyear import DEFAULT_START, school_year_for
+from schema.schoolyear import school_year_for
 
 
 class PlanChecker:
@@ -58,8 +58,7 @@ class PlanChecker:
 
     def school_year_start(self) -> date:
         if self._start is None:
-            text = read_config(self.connection).get("school_year_start")
-            self._start = date.fromisoformat(str(text)) if text else DEFAULT_START
+            self._start = read_school_year_start(self.connection)
         return self._start
 
     def know_students(self, facts: Mapping[str, tuple[str, bool] | None]) -> None:

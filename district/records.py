@@ -450,19 +450,21 @@ class RecordSet:
             batch = purged[start : start + BATCH]
             connection.execute(sa.delete(values).where(values.c.record_id.in_(batch)))
         inserts: dict[str, list[dict[str, Any]]] = {}
+        written: list[tuple[str, dict[str, Any]]] = []
+        """Every written record's row (with ``id``), for the summaries' counts."""
         for record_id in sorted(self._new):
             record = self._records[record_id]
             assert record is not None
             record.cursor = self.tx.next_cursor()
             self._grade(record)
-            inserts.setdefault(record.kind, []).append(
-                {
-                    "id": record.id,
-                    **stored_columns(record),
-                    "stored_at": self.now,
-                    "changed_at": self.now,
-                }
-            )
+            row = {
+                "id": record.id,
+                **stored_columns(record),
+                "stored_at": self.now,
+                "changed_at": self.now,
+            }
+            inserts.setdefault(record.kind, []).append(row)
+            written.append((record.kind, row))
         updates: dict[str, list[dict[str, Any]]] = {}
         for record_id in sorted(self._dirty):
             record = self._records[record_id]
@@ -473,13 +475,7 @@ class RecordSet:
             updates.setdefault(record.kind, []).append(
                 {"k_id": record.id, **{f"v_{k}": v for k, v in stored.items()}}
             )
-        written = [
-            (kind, {"id": row["id"], **row}) for kind, rows in inserts.items() for row in rows
-        ] + [
-            (kind, {"id": row["k_id"], **{k[2:]: v for k, v in row.items() if k != "k_id"}})
-            for kind, rows in updates.items()
-            for row in rows
-        ]
+            written.append((record.kind, {"id": record.id, **stored}))
         rollup.record_changes(
             connection,
             [(kind, self._counted_as.get(row["id"]), row) for kind, row in written],

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import read_config
+from district.db import read_school_year_start
 from district.summaries.config import read_summary_config
-from schema.schoolyear import DEFAULT_START, school_year_for
+from schema.schoolyear import school_year_for
 from schema.summaries import (
     NOT_REPORTED,
     RACE_FLAG_CATEGORIES,
@@ -38,18 +38,12 @@ class Context:
     last: date
     config: SummaryConfig
     now: datetime
+    year_start: date
+    """The district's school-year start, read once for the report."""
 
     @property
     def scope_label(self) -> str:
         return self.school_id or "district"
-
-
-def _school_year_start(connection: Connection) -> date:
-    text = read_config(connection).get("school_year_start")
-    try:
-        return date.fromisoformat(str(text)) if text else DEFAULT_START
-    except ValueError:
-        return DEFAULT_START
 
 
 def _known_school(connection: Connection, school_id: str) -> bool:
@@ -80,7 +74,7 @@ def resolve(
     config = read_summary_config(connection)
     moment = now or datetime.now(UTC)
     today = moment.astimezone(ZoneInfo(config.calendar.time_zone)).date()
-    start = _school_year_start(connection)
+    start = read_school_year_start(connection)
     first, last = filters.date_from, filters.date_to
     if first is None:
         first = school_year_for(last or today, start).start
@@ -88,7 +82,7 @@ def resolve(
         last = school_year_for(first, start).end - timedelta(days=1)
     if first > last:
         raise FilterError(f"from ({first}) is after to ({last})")
-    return Context(connection, filters, school_id, first, last, config, moment)
+    return Context(connection, filters, school_id, first, last, config, moment, start)
 
 
 def group_condition(

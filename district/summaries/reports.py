@@ -56,7 +56,6 @@ INTERVENTIONS_NOTE = (
     "behaviors (R5); an intervention answering a Level 1 record stays on its device and is "
     "not counted."
 )
-TAB_OUT_KINDS = ("out", "out_and_back")
 PRIVATE_GROUPS = ("race", "sex")
 
 
@@ -1131,7 +1130,7 @@ def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
             found["iss"].add(student_id)
     tab_query = (
         sa.select(tabs.c.student_id)
-        .where(*tab_conditions(context), tabs.c.kind.in_(TAB_OUT_KINDS))
+        .where(*tab_conditions(context), tabs.c.kind.in_(rollup.TAB_OUT_KINDS))
         .distinct()
     )
     found["tab_out"] = {row[0] for row in connection.execute(tab_query)}

@@ -28,7 +28,6 @@ from district.summaries.rollup import (
     YEAR,
     bucket_of,
     month_period,
-    school_year_start,
     year_period,
 )
 from schema.schoolyear import school_year_for
@@ -50,7 +49,7 @@ def _buckets(first: date, last: date, year_start: date) -> tuple[date, ...] | No
 
 
 def _months(context: Context) -> tuple[date, ...] | None:
-    return _buckets(context.first, context.last, school_year_start(context.connection))
+    return _buckets(context.first, context.last, context.year_start)
 
 
 def usable(context: Context, *, per_behavior: bool = False) -> bool:
@@ -124,7 +123,7 @@ def incident_sums(
 def _periods(context: Context) -> list[str]:
     months = _months(context)
     assert months is not None
-    year = school_year_for(context.first, school_year_start(context.connection))
+    year = school_year_for(context.first, context.year_start)
     if context.first == year.start and context.last == year.end - timedelta(days=1):
         return [year_period(year.start)]
     return [month_period(month) for month in months]

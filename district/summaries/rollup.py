@@ -32,7 +32,7 @@ Break), so adding and taking away never drifts. ``rebuild`` computes the tables 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -40,8 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from district import tables
-from district.db import among, read_config
-from schema.schoolyear import DEFAULT_START, school_year_for
+from district.db import among, as_utc, read_school_year_start
+from schema.schoolyear import school_year_for
 
 ALL_SCHOOLS = "*"
 """The scope of ``rollup_students`` rows that count a student across the whole district."""
@@ -101,14 +101,6 @@ YEAR = "Y"
 
 def year_period(start: date) -> str:
     return f"{YEAR}{start.isoformat()}"
-
-
-def school_year_start(connection: Connection) -> date:
-    text = read_config(connection).get("school_year_start")
-    try:
-        return date.fromisoformat(str(text)) if text else DEFAULT_START
-    except ValueError:
-        return DEFAULT_START
 
 
 def _day(value: Any) -> date | None:
@@ -222,8 +214,7 @@ def utc(value: Any) -> datetime | None:
     """A stored moment as an aware UTC datetime (SQLite hands back naive UTC ones)."""
     if value is None:
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 def follow_up_minutes(created_at: Any, done_at: Any) -> int:
@@ -414,7 +405,7 @@ def record_changes(connection: Connection, changes: Iterable[Change]) -> None:
         if kind not in ("incident", "tab"):
             continue
         if deltas is None:
-            deltas = Deltas(school_year_start(connection))
+            deltas = Deltas(read_school_year_start(connection))
         deltas.add(kind, before, -1)
         deltas.add(kind, after, 1)
         if kind == "incident":
@@ -426,7 +417,7 @@ def record_changes(connection: Connection, changes: Iterable[Change]) -> None:
     )
     if follow_ups or moved:
         if deltas is None:
-            deltas = Deltas(school_year_start(connection))
+            deltas = Deltas(read_school_year_start(connection))
         _follow_up_changes(connection, deltas, incidents, follow_ups, moved)
     if deltas is not None:
         deltas.write(connection)
@@ -526,7 +517,7 @@ def rebuild(
     for target in TARGETS:
         if target in targets:
             connection.execute(sa.delete(TABLES[target][0]))
-    deltas = Deltas(school_year_start(connection))
+    deltas = Deltas(read_school_year_start(connection))
     if set(targets) & {"incidents", "students", "tabs"}:
         for kind, table in (("incident", tables.incidents), ("tab", tables.tab_events)):
             columns = [table.c[name] for name in ROLLUP_COLUMNS[kind]]

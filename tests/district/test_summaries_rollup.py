@@ -16,7 +16,7 @@ from serverkit import SCHOOL_1, SCHOOL_2, Fleet
 from test_summaries_reports import FIRST, LAST, push_school_year
 
 from district import tables
-from district.db import write_transaction
+from district.db import read_school_year_start, write_transaction
 from district.summaries import REPORTS, rolled, rollup, run_report
 from district.summaries.context import resolve
 from schema.schoolyear import school_year_for
@@ -61,7 +61,7 @@ PERIODS = (
 def school_year(engine: sa.Engine) -> SummaryFilters:
     """The filters of the school year the records fall in, as the district config sets it."""
     with engine.connect() as connection:
-        year = school_year_for(FIRST, rollup.school_year_start(connection))
+        year = school_year_for(FIRST, read_school_year_start(connection))
     return SummaryFilters(date_from=year.start, date_to=year.end - timedelta(days=1))
 
 

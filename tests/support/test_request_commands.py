@@ -30,12 +30,17 @@ def _taken_by_kim(teacher: DeviceStore, responder: DeviceStore) -> str:
     return request.id
 
 
+def _home(store: DeviceStore) -> str:
+    """The device folder the store's database file lives in, as ``--home`` takes it."""
+    path = str(store.connection.execute("PRAGMA database_list").fetchone()[2])
+    return path.rsplit("/", 1)[0]
+
+
 def test_an_accept_of_a_request_already_taken_names_the_taker_and_exits_3(
     teacher: DeviceStore, responder: DeviceStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     request_id = _taken_by_kim(teacher, responder)
-    home = str(responder.connection.execute("PRAGMA database_list").fetchone()[2])
-    home = home.rsplit("/", 1)[0]
+    home = _home(responder)
     status = main(["request", "accept", request_id, "--home", home, "--wait", "0"])
     captured = capsys.readouterr()
     assert status == 3
@@ -46,8 +51,7 @@ def test_an_accept_of_a_request_already_taken_names_the_taker_and_exits_3(
 def test_an_unknown_request_is_one_line_and_exit_2(
     responder: DeviceStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = str(responder.connection.execute("PRAGMA database_list").fetchone()[2])
-    home = home.rsplit("/", 1)[0]
+    home = _home(responder)
     status = main(["request", "accept", "nope", "--home", home, "--wait", "0"])
     captured = capsys.readouterr()
     assert status == 2
@@ -58,8 +62,7 @@ def test_the_list_prints_one_plain_line_per_request(
     teacher: DeviceStore, responder: DeviceStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     request_id = _taken_by_kim(teacher, responder)
-    home = str(responder.connection.execute("PRAGMA database_list").fetchone()[2])
-    home = home.rsplit("/", 1)[0]
+    home = _home(responder)
     assert main(["request", "list", "--home", home]) == 0
     [line] = capsys.readouterr().out.splitlines()
     fields = line.split("\t")
