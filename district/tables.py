@@ -405,8 +405,8 @@ progression report's most repeated pairs."""
 rollup_tabs = sa.Table(
     "rollup_tabs",
     metadata,
+    sa.Column("period", sa.String(16), primary_key=True),
     sa.Column("scope", Id, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("started_by", sa.String(32), primary_key=True),
     sa.Column("returned_ready", sa.String(8), primary_key=True),
@@ -415,9 +415,10 @@ rollup_tabs = sa.Table(
     sa.Column("seconds", sa.BigInteger, nullable=False, server_default="0"),
     sqlite_with_rowid=False,
 )
-"""Counted Take a Breaks per scope (a school or ``*``), month, kind, who started it, whether the
-student returned ready (``yes``, ``no``, ``""``) and length in tenths of a minute (-1: not
-ended), with their length in whole seconds; kept exact on write (district/summaries/rollup.py)."""
+"""Counted Take a Breaks per period (a part of a month, ``M2025-09-01``, or the school year,
+``Y2025-07-01``), scope (a school or ``*``), kind, who started it, whether the student returned
+ready (``yes``, ``no``, ``""``) and length in tenths of a minute (-1: not ended), with their length
+in whole seconds; kept exact on write (district/summaries/rollup.py)."""
 
 rollup_follow_ups = sa.Table(
     "rollup_follow_ups",

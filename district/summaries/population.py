@@ -5,6 +5,7 @@ roster changes (the change counter's roster row moves with every roster or confi
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -103,14 +104,13 @@ def unknown_student(student_id: str) -> StudentInfo:
 
 
 class Population(dict[str, StudentInfo]):
-    """The students a report covers, by id, with each dimension's groups of them."""
+    """The students a report covers, by id, with how many of them each group holds."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._members: dict[Dimension, dict[str, frozenset[str]]] = {}
-        self._group_of: dict[Dimension, dict[str, str]] = {}
         self._base: Population | None = None
         self._groups_of: dict[str, tuple[str, ...]] | None = None
+        self._sizes: dict[Dimension, Counter[str]] | None = None
 
     def with_students(self, added: Iterable[StudentInfo]) -> Population:
         """This population and ``added``, whose groups are worked out from this one's."""
@@ -120,44 +120,51 @@ class Population(dict[str, StudentInfo]):
             grown[student.id] = student
         return grown
 
-    def group_of(self, dimension: Dimension) -> dict[str, str]:
-        """Each student's group in ``dimension`` (kept once computed)."""
-        found = self._group_of.get(dimension)
-        if found is None:
-            if self._base is not None:
-                found = dict(self._base.group_of(dimension))
-                for student_id in self.keys() - self._base.keys():
-                    found[student_id] = self[student_id].group(dimension)
-            else:
-                found = {student.id: student.group(dimension) for student in self.values()}
-            self._group_of[dimension] = found
-        return found
+    def _added(self) -> Iterable[StudentInfo]:
+        """The students this population holds beyond its base (all of them without one)."""
+        if self._base is None:
+            return self.values()
+        return (self[student_id] for student_id in self.keys() - self._base.keys())
 
     def groups_of(self) -> dict[str, tuple[str, ...]]:
         """Each student's group in every dimension of ``DIMENSIONS``, in order (kept once
-        computed)."""
+        computed, and taken from the base population for the students it holds)."""
         if self._groups_of is None:
-            maps = [self.group_of(dimension) for dimension in DIMENSIONS]
-            self._groups_of = {
-                student_id: tuple(found[student_id] for found in maps) for student_id in self
-            }
+            found = dict(self._base.groups_of()) if self._base is not None else {}
+            for student in self._added():
+                found[student.id] = tuple(student.group(dimension) for dimension in DIMENSIONS)
+            self._groups_of = found
         return self._groups_of
 
-    def members(self, dimension: Dimension) -> dict[str, frozenset[str]]:
-        """The ids of the students in each group of ``dimension`` (kept once computed)."""
-        found = self._members.get(dimension)
-        if found is None:
-            grouped: dict[str, set[str]] = {}
-            base = self._base.members(dimension) if self._base is not None else {}
-            added = self.keys() - self._base.keys() if self._base is not None else self.keys()
-            for student_id in added:
-                grouped.setdefault(self[student_id].group(dimension), set()).add(student_id)
-            found = {
-                group: base.get(group, frozenset()) | frozenset(grouped.get(group, ()))
-                for group in base.keys() | grouped.keys()
-            }
-            self._members[dimension] = found
-        return found
+    def tally(self, students: Iterable[str]) -> dict[Dimension, Counter[str]]:
+        """How many of ``students`` (all in this population) each group of each dimension
+        holds. Students are counted per combination of their groups first (a few hundred
+        combinations), then per group."""
+        return _per_group(Counter(map(self.groups_of().__getitem__, students)))
+
+    def sizes(self) -> dict[Dimension, Counter[str]]:
+        """How many students each group of each dimension holds (kept once computed)."""
+        if self._sizes is None:
+            if self._base is None:
+                self._sizes = self.tally(self)
+            else:
+                sizes = {
+                    dimension: Counter(found) for dimension, found in self._base.sizes().items()
+                }
+                added = self.tally(student.id for student in self._added())
+                for dimension, found in added.items():
+                    sizes[dimension].update(found)
+                self._sizes = sizes
+        return self._sizes
+
+
+def _per_group(combined: Counter[tuple[str, ...]]) -> dict[Dimension, Counter[str]]:
+    """Counts per combination of groups (in ``DIMENSIONS``' order) summed per group."""
+    counts: dict[Dimension, Counter[str]] = {dimension: Counter() for dimension in DIMENSIONS}
+    for combination, count in combined.items():
+        for dimension, group in zip(DIMENSIONS, combination, strict=True):
+            counts[dimension][group] += count
+    return counts
 
 
 _scoped_cache: dict[tuple[Any, ...], tuple[int, Population]] = {}

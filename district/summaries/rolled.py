@@ -77,13 +77,6 @@ class IncidentSums:
     voided: int = 0
 
 
-def months_of(context: Context) -> tuple[date, date]:
-    """The first and last month of the report's period (usable: whole months)."""
-    months = _months(context)
-    assert months is not None
-    return months[0], months[-1]
-
-
 def incident_sums(
     context: Context, grouping: str, *, by_school: bool = False, having: str | None = None
 ) -> dict[Any, IncidentSums]:
@@ -148,28 +141,40 @@ def student_sums(
     if len(periods) == 1:
         return sa.select(*keys, *(table.c[name] for name in columns)).where(*conditions)
     return (
-        sa.select(*keys, *(sa.func.sum(table.c[name]).label(name) for name in columns))
+        sa.select(
+            *keys,
+            # cast: PostgreSQL's sum of bigints is a numeric, read as a Decimal
+            *(sa.cast(sa.func.sum(table.c[name]), sa.BigInteger).label(name) for name in columns),
+        )
         .where(*conditions)
         .group_by(*keys)
     )
 
 
-def off_roster(context: Context, sums: sa.Subquery) -> list[str]:
-    """Students with counted incidents in ``sums`` (a :func:`student_sums` of ``incidents``)
-    whom the roster no longer places in the report's school (or the district)."""
-    students = tables.students
-    here = sa.and_(
-        students.c.deleted.is_(False),
-        *([students.c.school_id == context.school_id] if context.school_id is not None else []),
+def tab_lengths(context: Context) -> list[tuple[str, str, str, int, int, int]]:
+    """(kind, started by, returned ready, length in tenths of a minute or -1, Take a Breaks,
+    their seconds) over the report's period and scope."""
+    table = tables.rollup_tabs
+    periods = _periods(context)
+    keys = (table.c.kind, table.c.started_by, table.c.returned_ready, table.c.tenths)
+    conditions = (
+        table.c.period.in_(periods),
+        table.c.scope == (context.school_id or ALL_SCHOOLS),
     )
-    query = (
-        sa.select(sums.c.student_id)
-        .select_from(
-            sums.outerjoin(students, sa.and_(students.c.sourced_id == sums.c.student_id, here))
+    if len(periods) == 1:
+        query = sa.select(*keys, table.c.events, table.c.seconds).where(*conditions)
+    else:
+        query = (
+            sa.select(*keys, sa.func.sum(table.c.events), sa.func.sum(table.c.seconds))
+            .where(*conditions)
+            .group_by(*keys)
         )
-        .where(sums.c.incidents > 0, students.c.sourced_id.is_(None))
-    )
-    return list(context.connection.execute(query).scalars())
+    return [
+        (kind, started_by, ready, int(tenths), int(events), int(seconds))
+        for kind, started_by, ready, tenths, events, seconds in context.connection.execute(
+            query
+        ).all()
+    ]
 
 
 class FollowUpCounts:

@@ -1,6 +1,6 @@
 """Counts the summaries read instead of scanning every record: kept exact on write.
 
-Three tables hold sums of the counted records (live, not voided; incidents at Level 2 or above;
+Four tables hold sums of the counted records (live, not voided; incidents at Level 2 or above;
 on a school-local day; DESIGN section 6b):
 
 - ``rollup_incidents``: per school, month and one grouping (the day, the behavior, the location,
@@ -8,8 +8,9 @@ on a school-local day; DESIGN section 6b):
 - ``rollup_students``: per period (a month or a school year), scope (a school, or ``*`` for the
   district), student and behavior (``""`` for all behaviors, with the student's Take a Breaks),
   the student's incidents, removals, ISS and Take a Breaks of each kind;
-- ``rollup_tabs``: per scope, month, kind, who started it, whether the student returned ready
-  and length in tenths of a minute, the Take a Breaks and their length in seconds;
+- ``rollup_tabs``: per period (a month or a school year), scope, kind, who started it, whether
+  the student returned ready and length in tenths of a minute, the Take a Breaks and their length
+  in seconds;
 - ``rollup_follow_ups``: per period of the incident (a month or a school year), scope (the
   incident's school, or ``*``), grain, kind, time to done and, for an open one, the UTC day it
   is due, the follow-ups that count (live, not voided, of a counted incident). Each is counted
@@ -184,16 +185,16 @@ def _tab_parts(row: Mapping[Any, Any], year_start: date) -> Iterator[Part]:
     kind, started_by, ready = row["kind"], row["started_by"], ready_key(row["returned_ready"])
     seconds, tenths = tab_length(row["minutes"])
     out = kind in TAB_OUT_KINDS
-    month = bucket_of(day, year_start)
+    month_period, year = _periods(day, year_start)
     yield (
         "tabs",
-        (
-            (school, month, kind, started_by, ready, tenths),
-            (ALL_SCHOOLS, month, kind, started_by, ready, tenths),
+        tuple(
+            (period, scope, kind, started_by, ready, tenths)
+            for period in (month_period, year)
+            for scope in (school, ALL_SCHOOLS)
         ),
         (1, seconds),
     )
-    month_period, year = _periods(day, year_start)
     yield (
         "students",
         tuple(
@@ -339,7 +340,7 @@ TABLES: dict[Target, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "tabs": (
         tables.rollup_tabs,
-        ("scope", "month", "kind", "started_by", "returned_ready", "tenths"),
+        ("period", "scope", "kind", "started_by", "returned_ready", "tenths"),
         TAB_SUMS,
     ),
     "follow_ups": (
