@@ -4,6 +4,7 @@ roster changes (the change counter's roster row moves with every roster or confi
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -75,6 +76,24 @@ def _read_all(connection: Connection) -> dict[str, StudentInfo]:
     return found
 
 
+SETTLE_AT = 10_000
+"""Students from which a newly cached roster is taken out of the garbage collector's walks."""
+
+
+def _settle(cached: int) -> None:
+    """Take a newly cached roster of ``cached`` students (objects that live until the roster
+    changes) out of the cyclic garbage collector's walks: otherwise a full collection that falls
+    during a report walks every cached student again, about 60 ms at 42,000 students. What was
+    set aside before is given back and garbage is collected first, so nothing that should go is
+    kept; the cached objects are still freed as usual when the cache lets go of them (they hold
+    no cycles). Small rosters are left alone: walking them costs little."""
+    if cached < SETTLE_AT:
+        return
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def all_students(connection: Connection) -> dict[str, StudentInfo]:
     """Every student the server knows, by id (cached until the roster changes)."""
     key = str(connection.engine.url)
@@ -86,6 +105,7 @@ def all_students(connection: Connection) -> dict[str, StudentInfo]:
     found = _read_all(connection)
     with _cache_lock:
         _cache[key] = (roster_cursor, found)
+    _settle(len(found))
     return found
 
 
@@ -199,6 +219,7 @@ def _on_roster(
         if len(_scoped_cache) > 256:
             _scoped_cache.clear()
         _scoped_cache[key] = (roster_cursor, chosen)
+    _settle(len(chosen))
     return chosen
 
 

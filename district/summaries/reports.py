@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -590,6 +591,39 @@ def _weighted_median(lengths: Iterable[tuple[int, int]]) -> float | None:
     return (found[0] + found[1]) / 2
 
 
+@lru_cache(maxsize=64)
+def _tab_categories(kind: str, started_by: str, ready: str) -> tuple[tuple[str, str], ...]:
+    """The categories of the TAB report a Take a Break of this kind, starter and return is in."""
+    return (("total", "all"), ("kind", kind), ("started_by", started_by), ("returned_ready", ready))
+
+
+def _weighted_medians(
+    entries: Iterable[tuple[tuple[Hashable, ...], int, int]],
+) -> dict[Hashable, float]:
+    """The median value of each category, from entries (the categories it is in, a value, how
+    many times it occurs); in one pass over the values in order, however many categories."""
+    ordered = sorted(entries, key=itemgetter(1))
+    totals: Counter[Hashable] = Counter()
+    for categories, _, count in ordered:
+        for category in categories:
+            totals[category] += count
+    wanted = {
+        category: [(total - 1) // 2, total // 2] for category, total in totals.items() if total
+    }
+    seen: Counter[Hashable] = Counter()
+    found: dict[Hashable, list[int]] = {category: [] for category in wanted}
+    for categories, value, count in ordered:
+        for category in categories:
+            indices = wanted.get(category)
+            if not indices:
+                continue
+            seen[category] += count
+            while indices and indices[0] < seen[category]:
+                found[category].append(value)
+                indices.pop(0)
+    return {category: (values[0] + values[1]) / 2 for category, values in found.items()}
+
+
 def tab(context: Context) -> Built:
     counts = _tabs_kept(context) if rolled.usable(context) else _tabs_from_records(context)
     notes = [
@@ -604,32 +638,27 @@ def tab(context: Context) -> Built:
     if small:
         return Built([], notes + small)
     rows: list[Row] = []
-    lengths: dict[tuple[str, str], Counter[int]] = {}
     seconds: Counter[tuple[str, str]] = Counter()
     events: Counter[tuple[str, str]] = Counter()
     # summed per (kind, started by, returned ready) first (a few), then per category
-    per_key: dict[tuple[str, str, str], tuple[list[int], Counter[int]]] = {}
+    per_key: dict[tuple[str, str, str], list[int]] = {}
+    known: list[tuple[tuple[tuple[str, str], ...], int, int]] = []
     for kind, started_by, ready, tenths, count, length in counts.lengths:
-        entry = per_key.get((kind, started_by, ready))
-        if entry is None:
-            entry = per_key[(kind, started_by, ready)] = ([0, 0], Counter())
-        entry[0][0] += count
-        entry[0][1] += length
-        if tenths != rollup.UNKNOWN_LENGTH:
-            entry[1][tenths] += count
-    for (kind, started_by, ready), ((count, length), histogram) in per_key.items():
-        for category in (
-            ("total", "all"),
-            ("kind", kind),
-            ("started_by", started_by),
-            ("returned_ready", ready),
-        ):
+        sums = per_key.get((kind, started_by, ready))
+        if sums is None:
+            sums = per_key[(kind, started_by, ready)] = [0, 0]
+        sums[0] += count
+        sums[1] += length
+        if tenths != rollup.UNKNOWN_LENGTH and count:
+            known.append((_tab_categories(kind, started_by, ready), tenths, count))
+    for (kind, started_by, ready), (count, length) in per_key.items():
+        for category in _tab_categories(kind, started_by, ready):
             events[category] += count
             seconds[category] += length
-            lengths.setdefault(category, Counter()).update(histogram)
+    medians = _weighted_medians(known)
     for section, key, label in (("total", "all", "All Take a Break events"), *TAB_CATEGORIES):
         category = (section, key)
-        median = _weighted_median(lengths.get(category, Counter()).items())
+        median = medians.get(category)
         rows.append(
             {
                 "section": section,
@@ -686,17 +715,20 @@ def _tab_groups(
     limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
     suppressed = complementary = 0
     # students are summed per combination of their groups first (a few hundred), then per group
-    groups_of = population.groups_of()
-    combined: dict[tuple[str, ...], list[int]] = {}
-    for student_id, tabs, tab_seconds, _, _ in counts.per_student:
-        combination = groups_of[student_id]
-        sums = combined.get(combination)
-        if sums is None:
-            combined[combination] = [1, tabs, tab_seconds]
-        else:
-            sums[0] += 1
-            sums[1] += tabs
-            sums[2] += tab_seconds
+    combinations = list(
+        map(population.groups_of().__getitem__, map(itemgetter(0), counts.per_student))
+    )
+    tabs_of: Counter[tuple[str, ...]] = Counter()
+    seconds_of: Counter[tuple[str, ...]] = Counter()
+    for combination, (_, tabs, tab_seconds, _, _) in zip(
+        combinations, counts.per_student, strict=True
+    ):
+        tabs_of[combination] += tabs
+        seconds_of[combination] += tab_seconds
+    combined = {
+        combination: (students, tabs_of[combination], seconds_of[combination])
+        for combination, students in Counter(combinations).items()
+    }
     sizes = population.sizes()
     for index, dimension in enumerate(DIMENSIONS):
         groups = sorted(sizes[dimension])

@@ -8,7 +8,8 @@ the pull, record and export APIs, compared with values written out by hand.
   loaded into a database built at that revision and migrated to the head: the API must show the
   same records, fields, clocks, superseded values, tombstone and export. A new revision adds
   its own file by running ``python tests/district/migration_data.py`` before it changes the
-  schema, so the migration after it is tested on real rows.
+  schema, so the migration after it is tested on real rows. The summaries' counts kept on write
+  must come out of the migrations equal to counts computed again from the records.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from migration_data import (
     snapshot,
 )
 from serverkit import Fleet, Wall, enroll, server_settings
+from test_summaries_rollup import kept, rebuilt
 
 from district.app import create_app
 from district.db import create_engine, migrate
@@ -112,6 +114,9 @@ async def test_a_database_an_earlier_server_filled_migrates_with_everything_it_h
         build_at(engine, dump["revision"])
         load_rows(engine, dump)
         migrate(engine)
+        migrated_counts = kept(engine)
+        assert migrated_counts == rebuilt(engine)
+        assert migrated_counts["rollup_tabs"], "the dump's Take a Break is counted"
         app = create_app(server_settings(empty_url), engine=engine)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://district.test") as http:
