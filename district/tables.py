@@ -379,6 +379,9 @@ rollup_incidents = sa.Table(
 """Counted incidents per school, month and one grouping (``day``, ``behavior``, ``location``,
 ``hour``), kept exact on write (district/summaries/rollup.py)."""
 
+REPEATED_PAIR = "behavior_code != '' AND incidents >= 2"
+"""A student-behavior pair of ``rollup_students`` with two or more incidents (a repeat)."""
+
 rollup_students = sa.Table(
     "rollup_students",
     metadata,
@@ -393,6 +396,12 @@ rollup_students = sa.Table(
         sqlite_where=sa.text("behavior_code != ''"),
         postgresql_where=sa.text("behavior_code != ''"),
     ),
+    sa.Index(
+        "ix_rollup_students_repeats",
+        "period", "scope", "student_id", "incidents", "behavior_code",
+        sqlite_where=sa.text(REPEATED_PAIR),
+        postgresql_where=sa.text(REPEATED_PAIR),
+    ),
     sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents and Take a Breaks per period (``M2025-09-01``: a month, or the part of one
@@ -400,7 +409,8 @@ within a school year; ``Y2025-07-01``: the school year), scope (a school or ``*`
 (``""``: all, with the TABs; one behavior: school years only) and student, kept exact on write
 (district/summaries/rollup.py). Keyed behavior before student, so a report reads the students'
 totals as one range; the student-behavior pairs are also indexed by their count, for the
-progression report's most repeated pairs."""
+progression report's most repeated pairs, and the repeated pairs by student, for its count of
+students with a repeat."""
 
 rollup_tabs = sa.Table(
     "rollup_tabs",

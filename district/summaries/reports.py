@@ -1050,7 +1050,8 @@ def _repeats(context: Context) -> tuple[int, int, list[tuple[str, str, int]]]:
     ``TOP_REPEATS`` pairs with the most (most first, then by student and behavior)."""
     if rolled.usable(context, per_behavior=True):
         pairs = rolled.student_sums(context, ["incidents"], behaviors=True).subquery()
-        repeated = pairs.c.incidents >= 2
+        # written out, not bound, so that the repeated pairs' partial index applies
+        repeated = pairs.c.incidents >= sa.literal_column("2")
         # grouped by student, not count(DISTINCT): PostgreSQL sorts for a distinct count, and
         # hashes for a grouping, several times faster over 100,000 pairs
         per_student = (

@@ -1,7 +1,12 @@
-"""The Take a Break counts (``rollup_tabs``) are kept per period, a part of a month or the whole
-school year, like the students' and follow-ups' counts, so that a report of the school year reads
-one row per kind of Take a Break instead of summing every month's. The table is made again and
-filled from the records already stored.
+"""Two read paths of the summaries over a large district:
+
+- The Take a Break counts (``rollup_tabs``) are kept per period, a part of a month or the whole
+  school year, like the students' and follow-ups' counts, so that a report of the school year
+  reads one row per kind of Take a Break instead of summing every month's. The table is made
+  again and filled from the records already stored.
+- The repeated student-behavior pairs (two incidents or more) are indexed by student, so the
+  progression report counts the students with a repeat in index order instead of hashing every
+  pair.
 
 Revision ID: 0009
 Revises: 0008
@@ -22,6 +27,7 @@ depends_on = None
 
 Id = sa.String(255)
 KEYS = ("kind", "started_by", "returned_ready", "tenths")
+REPEATED_PAIR = "behavior_code != '' AND incidents >= 2"
 
 
 def _sums() -> tuple[sa.Column[int], ...]:
@@ -54,9 +60,17 @@ def upgrade() -> None:
     from district.summaries.rollup import rebuild
 
     rebuild(op.get_bind(), targets=("tabs",))
+    op.create_index(
+        "ix_rollup_students_repeats",
+        "rollup_students",
+        ["period", "scope", "student_id", "incidents", "behavior_code"],
+        sqlite_where=sa.text(REPEATED_PAIR),
+        postgresql_where=sa.text(REPEATED_PAIR),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollup_students_repeats", table_name="rollup_students")
     # 0008 kept one row per scope and month: the month rows are those periods, the year rows go.
     op.rename_table("rollup_tabs", "rollup_tabs_periods")
     op.create_table(
