@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,12 +124,16 @@ def unknown_student(student_id: str) -> StudentInfo:
 
 
 class Population(dict[str, StudentInfo]):
-    """The students a report covers, by id, with how many of them each group holds."""
+    """The students a report covers, by id, with how many of them each group holds.
+
+    Each student's groups (one per dimension of ``DIMENSIONS``) are numbered as a combination
+    (a few hundred in a district): sums over many students are taken per combination number
+    first, then per group."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._base: Population | None = None
-        self._groups_of: dict[str, tuple[str, ...]] | None = None
+        self._coded: tuple[dict[str, int], list[tuple[str, ...]]] | None = None
         self._sizes: dict[Dimension, Counter[str]] | None = None
 
     def with_students(self, added: Iterable[StudentInfo]) -> Population:
@@ -146,21 +150,54 @@ class Population(dict[str, StudentInfo]):
             return self.values()
         return (self[student_id] for student_id in self.keys() - self._base.keys())
 
-    def groups_of(self) -> dict[str, tuple[str, ...]]:
-        """Each student's group in every dimension of ``DIMENSIONS``, in order (kept once
+    def coded(self) -> tuple[dict[str, int], list[tuple[str, ...]]]:
+        """Each student's combination number, and the combinations by number (kept once
         computed, and taken from the base population for the students it holds)."""
-        if self._groups_of is None:
-            found = dict(self._base.groups_of()) if self._base is not None else {}
+        if self._coded is None:
+            if self._base is not None:
+                base_codes, base_combinations = self._base.coded()
+                codes, combinations = dict(base_codes), list(base_combinations)
+            else:
+                codes, combinations = {}, []
+            numbers = {combination: number for number, combination in enumerate(combinations)}
             for student in self._added():
-                found[student.id] = tuple(student.group(dimension) for dimension in DIMENSIONS)
-            self._groups_of = found
-        return self._groups_of
+                combination = tuple(student.group(dimension) for dimension in DIMENSIONS)
+                number = numbers.get(combination)
+                if number is None:
+                    number = numbers[combination] = len(combinations)
+                    combinations.append(combination)
+                codes[student.id] = number
+            self._coded = codes, combinations
+        return self._coded
 
     def tally(self, students: Iterable[str]) -> dict[Dimension, Counter[str]]:
         """How many of ``students`` (all in this population) each group of each dimension
-        holds. Students are counted per combination of their groups first (a few hundred
-        combinations), then per group."""
-        return _per_group(Counter(map(self.groups_of().__getitem__, students)))
+        holds."""
+        codes, combinations = self.coded()
+        per_combination = Counter(map(codes.__getitem__, students))
+        return _per_group(
+            {combinations[number]: count for number, count in per_combination.items()}
+        )
+
+    def sums(
+        self, students: Sequence[str], *values: Sequence[int]
+    ) -> dict[tuple[str, ...], list[int]]:
+        """Per combination of groups of ``students`` (all in this population): how many of them,
+        and the sum of each of ``values`` (one per student, in order)."""
+        codes, combinations = self.coded()
+        totals = [[0] * len(combinations) for _ in range(len(values) + 1)]
+        counted = totals[0]
+        numbers = list(map(codes.__getitem__, students))
+        for number in numbers:
+            counted[number] += 1
+        for column, sums in zip(values, totals[1:], strict=True):
+            for number, value in zip(numbers, column, strict=True):
+                sums[number] += value
+        return {
+            combination: [sums[number] for sums in totals]
+            for number, combination in enumerate(combinations)
+            if counted[number]
+        }
 
     def sizes(self) -> dict[Dimension, Counter[str]]:
         """How many students each group of each dimension holds (kept once computed)."""
@@ -178,7 +215,7 @@ class Population(dict[str, StudentInfo]):
         return self._sizes
 
 
-def _per_group(combined: Counter[tuple[str, ...]]) -> dict[Dimension, Counter[str]]:
+def _per_group(combined: Mapping[tuple[str, ...], int]) -> dict[Dimension, Counter[str]]:
     """Counts per combination of groups (in ``DIMENSIONS``' order) summed per group."""
     counts: dict[Dimension, Counter[str]] = {dimension: Counter() for dimension in DIMENSIONS}
     for combination, count in combined.items():

@@ -9,11 +9,13 @@ a Break lives in its own table and is never read as an ISS, a removal or an excl
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
+from itertools import accumulate
 from operator import itemgetter
 from typing import Any, cast
 
@@ -591,6 +593,11 @@ def _weighted_median(lengths: Iterable[tuple[int, int]]) -> float | None:
     return (found[0] + found[1]) / 2
 
 
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[Sequence[Any]]:
+    """``rows`` (each ``width`` long) as columns."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
 @lru_cache(maxsize=64)
 def _tab_categories(kind: str, started_by: str, ready: str) -> tuple[tuple[str, str], ...]:
     """The categories of the TAB report a Take a Break of this kind, starter and return is in."""
@@ -601,27 +608,24 @@ def _weighted_medians(
     entries: Iterable[tuple[tuple[Hashable, ...], int, int]],
 ) -> dict[Hashable, float]:
     """The median value of each category, from entries (the categories it is in, a value, how
-    many times it occurs); in one pass over the values in order, however many categories."""
-    ordered = sorted(entries, key=itemgetter(1))
-    totals: Counter[Hashable] = Counter()
-    for categories, _, count in ordered:
+    many times it occurs): the values are put in order once, and each category's middle ones are
+    found by bisecting its running counts."""
+    members: dict[Hashable, list[tuple[int, int]]] = {}
+    for categories, value, count in sorted(entries, key=itemgetter(1)):
         for category in categories:
-            totals[category] += count
-    wanted = {
-        category: [(total - 1) // 2, total // 2] for category, total in totals.items() if total
-    }
-    seen: Counter[Hashable] = Counter()
-    found: dict[Hashable, list[int]] = {category: [] for category in wanted}
-    for categories, value, count in ordered:
-        for category in categories:
-            indices = wanted.get(category)
-            if not indices:
-                continue
-            seen[category] += count
-            while indices and indices[0] < seen[category]:
-                found[category].append(value)
-                indices.pop(0)
-    return {category: (values[0] + values[1]) / 2 for category, values in found.items()}
+            found = members.get(category)
+            if found is None:
+                found = members[category] = []
+            found.append((value, count))
+    medians: dict[Hashable, float] = {}
+    for category, pairs in members.items():
+        running = list(accumulate(map(itemgetter(1), pairs)))
+        total = running[-1]
+        if total:
+            low = pairs[bisect_right(running, (total - 1) // 2)][0]
+            high = pairs[bisect_right(running, total // 2)][0]
+            medians[category] = (low + high) / 2
+    return medians
 
 
 def tab(context: Context) -> Built:
@@ -673,15 +677,19 @@ def tab(context: Context) -> Built:
                 "share": _share(events[category], events[("total", "all")]),
             }
         )
-    suppressed, complementary = _tab_groups(context, counts, population, rows)
+    columns = _columns(counts.per_student, 5)
+    suppressed, complementary = _tab_groups(context, columns, population, rows)
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
     else:
+        students, _, _, outs, out_seconds = columns
         listed = sorted(
             (
-                (student_id, outs, out_seconds)
-                for student_id, _, _, outs, out_seconds in counts.per_student
-                if outs and population[student_id].iep
+                (student_id, student_outs, student_seconds)
+                for student_id, student_outs, student_seconds in zip(
+                    students, outs, out_seconds, strict=True
+                )
+                if student_outs and population[student_id].iep
             ),
             key=lambda item: (-item[2], item[0]),
         )
@@ -707,28 +715,16 @@ def tab(context: Context) -> Built:
 
 
 def _tab_groups(
-    context: Context, counts: _TabCounts, population: Population, rows: list[Row]
+    context: Context, columns: list[Sequence[Any]], population: Population, rows: list[Row]
 ) -> tuple[int, int]:
     """TAB use by student group (students with a TAB of those enrolled), suppressed like the
-    equity report: a hidden group hides its events and minutes too."""
+    equity report: a hidden group hides its events and minutes too. ``columns``: those of the
+    per-student counts (student, events, seconds, TAB Outs, seconds of TAB Out)."""
     thresholds = context.config.suppression
     limits = Thresholds(thresholds.min_numerator, thresholds.min_denominator)
     suppressed = complementary = 0
-    # students are summed per combination of their groups first (a few hundred), then per group
-    combinations = list(
-        map(population.groups_of().__getitem__, map(itemgetter(0), counts.per_student))
-    )
-    tabs_of: Counter[tuple[str, ...]] = Counter()
-    seconds_of: Counter[tuple[str, ...]] = Counter()
-    for combination, (_, tabs, tab_seconds, _, _) in zip(
-        combinations, counts.per_student, strict=True
-    ):
-        tabs_of[combination] += tabs
-        seconds_of[combination] += tab_seconds
-    combined = {
-        combination: (students, tabs_of[combination], seconds_of[combination])
-        for combination, students in Counter(combinations).items()
-    }
+    ids, tabs_each, seconds_each, _, _ = columns
+    combined = population.sums(ids, tabs_each, seconds_each)
     sizes = population.sizes()
     for index, dimension in enumerate(DIMENSIONS):
         groups = sorted(sizes[dimension])
