@@ -136,6 +136,16 @@ def _measure(url: str, runs: int, reports: list[str]) -> list[tuple[str, str, fl
     return results
 
 
+def cpu_reference() -> float:
+    """Milliseconds a fixed pure-Python loop takes: how fast the (shared) machine runs now, to
+    read the figures against (the same loop takes longer when the machine is busy or slowed)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(3_000_000):
+        total += number
+    return (time.perf_counter() - started) * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20,000 incidents, 5 runs")
@@ -165,6 +175,7 @@ def main() -> int:
     if args.quick:
         params = Params(incidents=incidents, schools=6, students_per_school=400, year_start=YEAR)
     load = os.getloadavg()[0]
+    speed_before = cpu_reference()
     rows: list[tuple[str, str, str, float, float]] = []
     made: list[str] = []
     with tempfile.TemporaryDirectory(prefix="classlog-bench-summaries-") as folder:
@@ -197,6 +208,7 @@ def main() -> int:
             finally:
                 if cluster is not None:
                     cluster.stop()
+    speed_after = cpu_reference()
     command = " ".join(["python scripts/bench_summaries.py", *sys.argv[1:]])
     print("## Summaries (issue 9)\n")
     print(f"Command: `{command}`. Each report {runs} times after a warm-up (reports whose")
@@ -204,7 +216,12 @@ def main() -> int:
     print("`district.summaries.run_report`, filters = the whole generated school year")
     print(f"({YEAR}-07-01 to {YEAR + 1}-06-30); school scope = {SCHOOL}.")
     print(f"Load average when measuring began: {load:.1f} on {os.cpu_count()} cores")
-    print("(the machine was shared with other work: figures may be inflated).\n")
+    print("(the machine was shared with other work: figures may be inflated).")
+    print(
+        f"A fixed pure-Python loop (`cpu_reference`) took {speed_before:.0f} ms before the "
+        f"runs and {speed_after:.0f} ms after: the same loop's time on this machine says how "
+        "fast it ran.\n"
+    )
     for line in made:
         print(f"- {line}")
     print()

@@ -507,8 +507,9 @@ class _TabCounts:
     """(kind, started by, returned ready, length in tenths of a minute or -1, events, seconds)."""
     students: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Students with a TAB of each category (section, key)."""
-    per_student: Sequence[tuple[str, int, int, int, int]] = ()
-    """Per student with a TAB: (student, events, seconds, TAB Outs, seconds of TAB Out)."""
+    per_student: list[Sequence[Any]] = field(default_factory=lambda: [()] * 5)
+    """Per student with a TAB, as columns: the students, their events, seconds, TAB Outs and
+    seconds of TAB Out."""
 
 
 def _tabs_from_records(context: Context) -> _TabCounts:
@@ -541,7 +542,7 @@ def _tabs_from_records(context: Context) -> _TabCounts:
     return _TabCounts(
         [(*key, count, seconds_of[key]) for key, count in lengths.items()],
         Counter({category: len(ids) for category, ids in categories.items()}),
-        [(student, a, b, c, d) for student, (a, b, c, d) in per_student.items()],
+        [list(per_student), *zip(*per_student.values(), strict=True)] if per_student else [()] * 5,
     )
 
 
@@ -551,28 +552,16 @@ def _tabs_kept(context: Context) -> _TabCounts:
     per_student = rolled.student_sums(
         context, ["tabs", "tab_seconds", "tab_outs", "tab_out_seconds", *TAB_CATEGORY_SUMS]
     ).subquery()
-    tally = context.connection.execute(
-        sa.select(
-            *(sa.func.count(sa.case((per_student.c[name] > 0, 1))) for name in TAB_CATEGORY_SUMS)
-        ).where(per_student.c.tabs > 0)
-    ).one()
+    rows = context.connection.execute(sa.select(per_student).where(per_student.c.tabs > 0)).all()
+    columns = _columns(rows, 5 + len(TAB_CATEGORY_SUMS))
+    counts.per_student = columns[:5]
+    # students with a TAB of each category: those whose count of them is not 0
     counts.students = Counter(
         {
-            (section, key): int(tally[index])
-            for index, (section, key, _) in enumerate(TAB_CATEGORIES)
+            (section, key): len(column) - column.count(0)
+            for (section, key, _), column in zip(TAB_CATEGORIES, columns[5:], strict=True)
         }
     )
-    rows = context.connection.execute(
-        sa.select(
-            per_student.c.student_id,
-            per_student.c.tabs,
-            per_student.c.tab_seconds,
-            per_student.c.tab_outs,
-            per_student.c.tab_out_seconds,
-        ).where(per_student.c.tabs > 0)
-    )
-    # rows unpack as tuples: no copy of each
-    counts.per_student = cast(Sequence[tuple[str, int, int, int, int]], rows.all())
     return counts
 
 
@@ -637,7 +626,7 @@ def tab(context: Context) -> Built:
     ]
     if context.filters.level is not None:
         notes.append("The level filter does not apply to Take a Break.")
-    population = _population(context, (student[0] for student in counts.per_student))
+    population = _population(context, counts.per_student[0])
     small = _small_group(context, population)
     if small:
         return Built([], notes + small)
@@ -671,13 +660,13 @@ def tab(context: Context) -> Built:
                 "events": events[category],
                 "minutes_total": round(seconds[category] / 60, 1),
                 "minutes_median": None if median is None else round(median / 10, 1),
-                "students": len(counts.per_student)
+                "students": len(counts.per_student[0])
                 if section == "total"
                 else counts.students[category],
                 "share": _share(events[category], events[("total", "all")]),
             }
         )
-    columns = _columns(counts.per_student, 5)
+    columns = counts.per_student
     suppressed, complementary = _tab_groups(context, columns, population, rows)
     if _private_group(context):
         notes.append("Single students are not listed when the report is filtered by race or sex.")
