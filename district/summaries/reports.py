@@ -11,11 +11,11 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import itemgetter
 from typing import Any, cast
 
@@ -1093,18 +1093,22 @@ def _interventions(context: Context, students: set[str]) -> dict[tuple[str, str 
     return counted
 
 
-def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
+def _outcome_students(context: Context) -> dict[Outcome, Collection[str]]:
+    """The students with each outcome (each student once)."""
     table, tabs = tables.incidents, tables.tab_events
     connection = context.connection
-    found: dict[Outcome, set[str]] = {"any_level2": set(), "removal": set(), "iss": set()}
     if rolled.usable(context):
         sums = rolled.student_sums(context, ["incidents", "removals", "iss", "tab_outs"])
-        rows = connection.execute(sums).all()
+        students, *counts = _columns(connection.execute(sums).all(), 5)
         kept: tuple[Outcome, ...] = ("any_level2", "removal", "iss", "tab_out")
-        for index, outcome in enumerate(kept, start=1):
-            found[outcome] = {row[0] for row in rows if row[index]}
-        _referred_students(context, found)
-        return found
+        # one row per student: those whose count of the outcome is not 0
+        outcomes: dict[Outcome, Collection[str]] = {
+            outcome: list(compress(students, count))
+            for outcome, count in zip(kept, counts, strict=True)
+        }
+        outcomes["office_referral"] = _referred_students(context)
+        return outcomes
+    found: dict[Outcome, set[str]] = {"any_level2": set(), "removal": set(), "iss": set()}
     query = (
         sa.select(
             table.c.student_id,
@@ -1126,16 +1130,16 @@ def _outcome_students(context: Context) -> dict[Outcome, set[str]]:
         .distinct()
     )
     found["tab_out"] = {row[0] for row in connection.execute(tab_query)}
-    _referred_students(context, found)
-    return found
+    found["office_referral"] = _referred_students(context)
+    return dict(found)
 
 
-def _referred_students(context: Context, found: dict[Outcome, set[str]]) -> None:
+def _referred_students(context: Context) -> set[str]:
     referrals = tables.office_referrals
     referral_query = (
         sa.select(referrals.c.student_id).where(*referral_conditions(context)).distinct()
     )
-    found["office_referral"] = {row[0] for row in context.connection.execute(referral_query)}
+    return {row[0] for row in context.connection.execute(referral_query)}
 
 
 def equity(context: Context) -> Built:
