@@ -3,7 +3,7 @@ scope, the period, the district config and the SQL conditions the filters make."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,9 @@ class Context:
     now: datetime
     year_start: date
     """The district's school-year start, read once for the report."""
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What a report works out once from the database about its period (district.summaries
+    .rolled keeps the span the kept counts answer here)."""
 
     @property
     def scope_label(self) -> str:

@@ -1,7 +1,8 @@
 """Reading the counts kept on write (district/summaries/rollup.py) in place of the records.
 
 They answer a report whose filters they were kept for: a school or the district, a period made of
-whole months (the default, the school year, is one), no grade, level or student-group filter.
+whole months (the default, the school year, is one) or ending inside one when nothing is dated
+after its end (this month so far), no grade, level or student-group filter.
 Any other report reads the records themselves (:func:`usable` says which); both give the same
 numbers, and a test holds them to it.
 """
@@ -49,7 +50,63 @@ def _buckets(first: date, last: date, year_start: date) -> tuple[date, ...] | No
 
 
 def _months(context: Context) -> tuple[date, ...] | None:
-    return _buckets(context.first, context.last, context.year_start)
+    span = _span(context)
+    return None if span is None else _buckets(span[0], span[1], context.year_start)
+
+
+def _span(context: Context) -> tuple[date, date] | None:
+    """The first and last day the kept counts answer the report's period with: the period
+    itself when it is whole parts of months; when it ends inside one (this month so far, the
+    school year so far), the period run on to the end of that part, or of the school year, as
+    long as nothing the counts hold is dated after the period's end within it (a record dated
+    ahead of today comes only from a device's wrong clock). Else None."""
+    if "span" not in context.memo:
+        context.memo["span"] = _quiet_span(context)
+    span: tuple[date, date] | None = context.memo["span"]
+    return span
+
+
+def _quiet_span(context: Context) -> tuple[date, date] | None:
+    first, last, year_start = context.first, context.last, context.year_start
+    whole = _buckets(first, last, year_start) is not None
+    if not whole and bucket_of(first, year_start) != first:
+        return None
+    year = school_year_for(last, year_start)
+    year_last = year.end - timedelta(days=1)
+    if first == year.start and last < year_last and _nothing_dated(context, last, year_last):
+        return first, year_last  # the school year so far: its year rows
+    if whole:
+        return first, last
+    following = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    part_last = min(following, year.end) - timedelta(days=1)
+    return (first, part_last) if _nothing_dated(context, last, part_last) else None
+
+
+def _nothing_dated(context: Context, after: date, through: date) -> bool:
+    """Whether no stored incident (counted or voided: the counts hold both) or counted Take a
+    Break, of any school (the counts are kept per school and district alike), is dated after
+    ``after`` through ``through``. Follow-ups count under their incident's date. Each look-up
+    reads one of the summaries' partial indexes by date."""
+    incidents, tabs = tables.incidents, tables.tab_events
+    looks = (
+        (incidents, incidents.c.voided_at.is_(None)),
+        (incidents, incidents.c.voided_at.is_not(None)),
+        (tabs, tabs.c.voided_at.is_(None)),
+    )
+    for table, voided in looks:
+        dated = context.connection.execute(
+            sa.select(table.c.local_date)
+            .where(
+                table.c.tombstone.is_(False),
+                voided,
+                table.c.local_date > after,
+                table.c.local_date <= through,
+            )
+            .limit(1)
+        ).first()
+        if dated is not None:
+            return False
+    return True
 
 
 def usable(context: Context, *, per_behavior: bool = False) -> bool:
@@ -114,10 +171,11 @@ def incident_sums(
 
 
 def _periods(context: Context) -> list[str]:
-    months = _months(context)
+    span, months = _span(context), _months(context)
+    assert span is not None
     assert months is not None
-    year = school_year_for(context.first, context.year_start)
-    if context.first == year.start and context.last == year.end - timedelta(days=1):
+    year = school_year_for(span[0], context.year_start)
+    if span == (year.start, year.end - timedelta(days=1)):
         return [year_period(year.start)]
     return [month_period(month) for month in months]
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from serverkit import SCHOOL_1, SCHOOL_2, DeviceClient, Fleet
 from test_summaries_reports import FIRST, LAST, ZONE, push_school_year
-from test_summaries_rollup import kept, rebuilt, school_year
+from test_summaries_rollup import kept, rebuilt, school_year, so_far
 
 from district.db import write_transaction
 from district.summaries import rolled, rollup, run_report
@@ -122,6 +122,7 @@ def check(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, model: Model) -> N
         SummaryFilters(date_from=FIRST, date_to=LAST),
         SummaryFilters(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31)),
         year,
+        *so_far(engine),
     )
     for filters in periods:
         for scope in (None, SCHOOL_1, SCHOOL_2):

@@ -65,12 +65,44 @@ def school_year(engine: sa.Engine) -> SummaryFilters:
     return SummaryFilters(date_from=year.start, date_to=year.end - timedelta(days=1))
 
 
+def latest_day(engine: sa.Engine) -> date:
+    """The day of the latest stored incident or Take a Break."""
+    with engine.connect() as connection:
+        return max(
+            connection.execute(sa.select(sa.func.max(table.c.local_date))).scalar_one()
+            for table in (tables.incidents, tables.tab_events)
+        )
+
+
+def so_far(engine: sa.Engine) -> tuple[SummaryFilters, ...]:
+    """Periods that end inside a month, as a dashboard's "this month" and "school year so far"
+    do: through two days after the latest record (the kept counts answer them, run on to the
+    end of the month or of the school year), and through the day before the latest record (they
+    do not: the records answer)."""
+    year, latest = school_year(engine), latest_day(engine)
+    assert latest.day > 1, "the records' last month holds more than its first day"
+    periods = []
+    for last in (latest + timedelta(days=2), latest - timedelta(days=1)):
+        periods += [
+            SummaryFilters(date_from=last.replace(day=1), date_to=last),
+            SummaryFilters(date_from=year.date_from, date_to=last),
+        ]
+    return tuple(periods)
+
+
 def check_reports_agree(monkeypatch: pytest.MonkeyPatch, engine: sa.Engine) -> None:
     year = school_year(engine)
+    latest = latest_day(engine)
     with engine.connect() as connection:
         context = resolve(connection, year, None, NOW)
         assert rolled.usable(context, per_behavior=True)
-    for filters in (*PERIODS, year):
+        for filters in so_far(engine):
+            context = resolve(connection, filters, None, NOW)
+            whole_year = filters.date_from == year.date_from
+            quiet = filters.date_to > latest
+            assert rolled.usable(context) == quiet, filters
+            assert rolled.usable(context, per_behavior=True) == (quiet and whole_year), filters
+    for filters in (*PERIODS, year, *so_far(engine)):
         for scope in (None, SCHOOL_1, SCHOOL_2):
             for name in REPORTS:
                 chosen = filters.model_copy(update={"school_id": scope})
