@@ -197,6 +197,22 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+@contextmanager
+def snapshot_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one moment, on both databases (a report made of
+    several queries must not mix counts from before and after a push): on SQLite as
+    ``read_transaction``; on PostgreSQL a repeatable-read transaction."""
+    if is_sqlite(engine):
+        with read_transaction(engine) as connection:
+            yield connection
+        return
+    with (
+        engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection,
+        connection.begin(),
+    ):
+        yield connection
+
+
 def current_cursor(connection: Connection) -> int:
     return current_cursors(connection)[0]
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from district.db import read_transaction
+from district.db import snapshot_transaction
 from district.summaries.context import ScopeError, resolve
 from district.summaries.records import RECORD_COLUMNS, RecordListing, list_records
 from district.summaries.reports import REPORT_BUILDERS
@@ -52,7 +52,7 @@ def run_report(
     if report not in REPORT_BUILDERS:
         raise FilterError(f"unknown report {report!r}: use one of {', '.join(REPORTS)}")
     name: ReportName = report
-    with read_transaction(engine) as connection:
+    with snapshot_transaction(engine) as connection:
         context = resolve(connection, filters, scope, now)
         built = REPORT_BUILDERS[name](context)
     thresholds = context.config.suppression

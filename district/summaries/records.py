@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
 from district import tables
-from district.db import read_transaction
+from district.db import snapshot_transaction
 from district.summaries.context import incident_conditions, resolve
 from district.summaries.population import all_students
 from schema.summaries import FilterError, Row, SummaryFilters
@@ -60,7 +60,7 @@ def list_records(
     if not 1 <= limit <= MAX_RECORDS:
         raise FilterError(f"limit is 1-{MAX_RECORDS}, not {limit}")
     table = tables.incidents
-    with read_transaction(engine) as connection:
+    with snapshot_transaction(engine) as connection:
         context = resolve(connection, filters, scope, now)
         conditions = incident_conditions(context)
         if behavior is not None:
