@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,6 +102,14 @@ async def settle(pilot: Any, app: ClasslogApp) -> None:
     """Let the store load and the pollers run once."""
     app.wait_for_store_loader()
     await pilot.pause(0.4)
+
+
+async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds or ``seconds`` pass (a loaded machine runs the
+    pollers late); the caller's assertions then say what is wrong if it never held."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
 
 
 def home_of(app: ClasslogApp) -> HomeScreen:
@@ -298,6 +307,7 @@ async def test_a_new_call_rings_shows_a_banner_and_enter_accepts(
         await pilot.press("ctrl+d")
         deliver(daemon, "req-1", call_fields(note="by the sink"), cursor=1)
         await settle(pilot, app)
+        await until(pilot, lambda: "Call for support" in seen(app))
         assert len(bells) == 1
         assert isinstance(app.screen, RequestBannerScreen)
         text = seen(app)

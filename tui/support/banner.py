@@ -76,6 +76,8 @@ class RequestBannerScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        if not self.query("#banner-title"):
+            return  # the app is closing: the banner's lines were never mounted
         self._show()
         self.set_interval(WATCH_SECONDS, self._refresh)
 
