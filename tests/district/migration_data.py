@@ -334,6 +334,20 @@ def build_at(engine: Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
+def downgrade_to(engine: Engine, revision: str) -> None:
+    """Take the database back down to ``revision`` of the server's migrations."""
+    from alembic import command
+    from alembic.config import Config
+
+    from district.db import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def current_revision(engine: Engine) -> str:
     with engine.connect() as connection:
         return str(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())

@@ -28,6 +28,7 @@ from migration_data import (
     INCIDENT_FULL_0002,
     INCIDENT_PLAIN_0002,
     build_at,
+    downgrade_to,
     expected,
     load_rows,
     populate,
@@ -130,3 +131,34 @@ async def test_a_database_an_earlier_server_filled_migrates_with_everything_it_h
         INCIDENT_FULL_0002 if era else None,
         INCIDENT_PLAIN_0002 if era else None,
     )
+
+
+def _tab_rows(engine: sa.Engine) -> set[tuple[Any, ...]]:
+    """The rows of ``rollup_tabs`` as the database holds them, whatever its revision."""
+    table = sa.Table("rollup_tabs", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(sa.select(table))}
+
+
+async def test_the_take_a_break_counts_go_down_to_months_and_up_to_periods_again(
+    empty_url: str,
+) -> None:
+    """0009 keeps the Take a Break counts per period; taken back down to 0008 they are the
+    month rows 0008 held, and up again they equal counts computed again from the records."""
+    dump = json.loads((DATA / "populated_0008.json").read_text(encoding="utf-8"))
+    engine = create_engine(empty_url)
+    try:
+        build_at(engine, "0008")
+        load_rows(engine, dump)
+        months = _tab_rows(engine)
+        assert months, "the 0008 dump holds Take a Break counts"
+        migrate(engine)
+        periods = _tab_rows(engine)
+        assert periods != months
+        downgrade_to(engine, "0008")
+        assert _tab_rows(engine) == months
+        migrate(engine)
+        assert _tab_rows(engine) == periods
+        assert kept(engine) == rebuilt(engine)
+    finally:
+        engine.dispose()

@@ -73,6 +73,11 @@ def downgrade() -> None:
     op.drop_index("ix_rollup_students_repeats", table_name="rollup_students")
     # 0008 kept one row per scope and month: the month rows are those periods, the year rows go.
     op.rename_table("rollup_tabs", "rollup_tabs_periods")
+    if op.get_bind().dialect.name != "sqlite":  # PostgreSQL names constraints per schema
+        op.execute(
+            "ALTER TABLE rollup_tabs_periods RENAME CONSTRAINT pk_rollup_tabs "
+            "TO pk_rollup_tabs_periods"
+        )
     op.create_table(
         "rollup_tabs",
         sa.Column("scope", Id, primary_key=True),
