@@ -141,7 +141,7 @@ def _months(first: date, last: date) -> list[tuple[date, date]]:
     spans: list[tuple[date, date]] = []
     start = first
     while start <= last:
-        following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        following = rollup.month_after(start)
         end = min(last, following - timedelta(days=1))
         spans.append((start, end))
         start = following
@@ -565,23 +565,6 @@ def _tabs_kept(context: Context) -> _TabCounts:
     return counts
 
 
-def _weighted_median(lengths: Iterable[tuple[int, int]]) -> float | None:
-    """The median of values given as (value, how many times), or None for none."""
-    ordered = sorted((value, count) for value, count in lengths if count)
-    total = sum(count for _, count in ordered)
-    if not total:
-        return None
-    wanted = [(total - 1) // 2, total // 2]
-    found: list[int] = []
-    seen = 0
-    for value, count in ordered:
-        while wanted and wanted[0] < seen + count:
-            found.append(value)
-            wanted.pop(0)
-        seen += count
-    return (found[0] + found[1]) / 2
-
-
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[Sequence[Any]]:
     """``rows`` (each ``width`` long) as columns."""
     return list(zip(*rows, strict=True)) if rows else [()] * width
@@ -819,8 +802,13 @@ def _follow_ups_from_records(context: Context) -> dict[str, _FollowUpGroup]:
             if minutes != rollup.OPEN:
                 group.done += 1
                 lengths.setdefault(key, Counter())[minutes] += 1
+    medians = _weighted_medians(
+        ((key,), minutes, count)
+        for key, counted in lengths.items()
+        for minutes, count in counted.items()
+    )
     for key, group in groups.items():
-        group.median_minutes = _weighted_median(lengths.get(key, Counter()).items())
+        group.median_minutes = medians.get(key)
     return groups
 
 

@@ -28,6 +28,7 @@ from district.summaries.rollup import (
     OPEN,
     YEAR,
     bucket_of,
+    month_after,
     month_period,
     year_period,
 )
@@ -44,8 +45,7 @@ def _buckets(first: date, last: date, year_start: date) -> tuple[date, ...] | No
     bucket = first
     while bucket <= last:
         buckets.append(bucket)
-        following = date(bucket.year + (bucket.month == 12), bucket.month % 12 + 1, 1)
-        bucket = min(following, school_year_for(bucket, year_start).end)
+        bucket = min(month_after(bucket), school_year_for(bucket, year_start).end)
     return tuple(buckets) if bucket == last + timedelta(days=1) else None
 
 
@@ -77,8 +77,7 @@ def _quiet_span(context: Context) -> tuple[date, date] | None:
         return first, year_last  # the school year so far: its year rows
     if whole:
         return first, last
-    following = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
-    part_last = min(following, year.end) - timedelta(days=1)
+    part_last = min(month_after(last), year.end) - timedelta(days=1)
     return (first, part_last) if _nothing_dated(context, last, part_last) else None
 
 

@@ -85,6 +85,11 @@ def ready_key(returned_ready: bool | None) -> str:
     return "" if returned_ready is None else "yes" if returned_ready else "no"
 
 
+def month_after(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
 def month_period(bucket: date) -> str:
     return f"M{bucket.isoformat()}"
 

@@ -322,20 +322,15 @@ def expected(
 
 def build_at(engine: Engine, revision: str) -> None:
     """An empty database at ``revision`` of the server's migrations (no seed rows)."""
-    from alembic import command
-    from alembic.config import Config
-
-    from district.db import MIGRATIONS_DIR
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _alembic(engine, "upgrade", revision)
 
 
 def downgrade_to(engine: Engine, revision: str) -> None:
     """Take the database back down to ``revision`` of the server's migrations."""
+    _alembic(engine, "downgrade", revision)
+
+
+def _alembic(engine: Engine, step: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -345,7 +340,7 @@ def downgrade_to(engine: Engine, revision: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        getattr(command, step)(config, revision)
 
 
 def current_revision(engine: Engine) -> str:

@@ -87,10 +87,12 @@ def call_fields(request_id: str = "req-1", **changes: Any) -> dict[str, Any]:
     return fields
 
 
-async def wait_for(pilot: Any, app: ClasslogApp, *texts: str) -> str:
-    """The screen's words once one of ``texts`` is among them (flows that save in a worker)."""
+async def wait_for(pilot: Any, app: ClasslogApp, *texts: str, seconds: float = 10.0) -> str:
+    """The screen's words once one of ``texts`` is among them (flows that save in a worker;
+    a loaded machine runs the pollers late)."""
     words = ""
-    for _ in range(50):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         await pilot.pause(0.05)
         words = seen_words(app)
         if any(text in words for text in texts):
@@ -102,14 +104,6 @@ async def settle(pilot: Any, app: ClasslogApp) -> None:
     """Let the store load and the pollers run once."""
     app.wait_for_store_loader()
     await pilot.pause(0.4)
-
-
-async def until(pilot: Any, condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Let the app run until ``condition`` holds or ``seconds`` pass (a loaded machine runs the
-    pollers late); the caller's assertions then say what is wrong if it never held."""
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        await pilot.pause(0.05)
 
 
 def home_of(app: ClasslogApp) -> HomeScreen:
@@ -307,7 +301,7 @@ async def test_a_new_call_rings_shows_a_banner_and_enter_accepts(
         await pilot.press("ctrl+d")
         deliver(daemon, "req-1", call_fields(note="by the sink"), cursor=1)
         await settle(pilot, app)
-        await until(pilot, lambda: "Call for support" in seen(app))
+        await wait_for(pilot, app, "Call for support")
         assert len(bells) == 1
         assert isinstance(app.screen, RequestBannerScreen)
         text = seen(app)
