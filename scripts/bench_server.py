@@ -4,6 +4,9 @@ Measures, on SQLite and on PostgreSQL (a throwaway durable cluster on 127.0.0.1)
 
 - the raw ingest ceiling: record rows per second written straight into the database through the
   same Core tables and write transactions the server uses, 500 rows a transaction;
+- the same rows with the summaries' kept counts (``--only counted``): what a push writes for
+  them, with none of its checks, so the ratios split a push's cost into the counts it must keep
+  and its own checking;
 - push throughput: ops per second a real `classlog server` (uvicorn) process applies from one
   device draining a backlog in 500-op pushes over HTTP on loopback, and its ratio to the raw
   ceiling measured in the same run;
@@ -50,6 +53,7 @@ from district.pgcluster import Cluster, ClusterUnavailable, start_cluster
 from district.push import apply_push
 from district.records import Record, stored_columns
 from district.roster_import import import_roster
+from district.summaries import rollup
 from schema.clock import Timestamp
 from schema.wire import EnrollRequest, PushRequest
 
@@ -74,6 +78,7 @@ QUICK = Sizes(ops=5_000, students=5_000, devices=500, pull_seconds=5.0)
 @dataclass
 class Figures:
     raw_rows_per_s: float = 0.0
+    counted_rows_per_s: float = 0.0
     push_ops_per_s: float = 0.0
     apply_ops_per_s: float = 0.0
     pull_ms: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -191,8 +196,10 @@ def enrolled_device(engine: sa.Engine, role: str, device_id: str) -> str:
     return enroll(engine, request, datetime.now(UTC)).token
 
 
-def measure_raw_ingest(url: str, roster: Path, rows: int) -> float:
-    """Record rows per second inserted through the server's tables and write transactions."""
+def measure_raw_ingest(url: str, roster: Path, rows: int, counted: bool = False) -> float:
+    """Record rows per second inserted through the server's tables and write transactions.
+    ``counted`` also adds each row to the summaries' kept counts in the same transaction, as a
+    push does (``district.summaries.rollup``): the writes a push makes, with none of its checks."""
     engine = prepared(url, roster)
     try:
         enrolled_device(engine, "mobile", "raw-device")
@@ -220,6 +227,10 @@ def measure_raw_ingest(url: str, roster: Path, rows: int) -> float:
                         {"device_id": "raw-device", "op_id": f"raw-op-{number}",
                          "status": "applied", "applied_at": now}
                     )  # fmt: skip
+                if counted:
+                    rollup.record_changes(
+                        tx.connection, [("incident", None, record) for record in records]
+                    )
                 tx.connection.execute(sa.insert(tables.incidents), records)
                 tx.connection.execute(sa.insert(tables.applied_ops), applied)
         return rows / (time.perf_counter() - started)
@@ -535,7 +546,7 @@ def measure_import(url: str, roster: Path) -> float:
         engine.dispose()
 
 
-MEASURES = ("raw", "push", "apply", "pull", "import")
+MEASURES = ("raw", "counted", "push", "apply", "pull", "import")
 
 
 def run_backend(
@@ -545,6 +556,11 @@ def run_backend(
     if "raw" in measures:
         log(f"{backend}: raw ingest of {sizes.ops:,} rows")
         figures.raw_rows_per_s = measure_raw_ingest(databases.fresh(), rosters["small"], sizes.ops)
+    if "counted" in measures:
+        log(f"{backend}: raw ingest of {sizes.ops:,} rows with the summaries' counts")
+        figures.counted_rows_per_s = measure_raw_ingest(
+            databases.fresh(), rosters["small"], sizes.ops, counted=True
+        )
     if "push" in measures:
         log(f"{backend}: push of {sizes.ops:,} ops over HTTP")
         figures.push_ops_per_s = measure_push(databases.fresh(), rosters["small"], sizes.ops, 1000)
@@ -590,6 +606,20 @@ def report(
                 lambda f: f"{f.raw_rows_per_s:,.0f}",
             )
         )
+    if "counted" in measures:
+        lines.append(
+            row(
+                "the same rows with the summaries' kept counts, rows/s (what a push writes)",
+                lambda f: f"{f.counted_rows_per_s:,.0f}",
+            )
+        )
+    if {"raw", "counted"} <= measures:
+        lines.append(
+            row(
+                "writes with counts / raw ingest (the best a push could do)",
+                lambda f: f"{f.counted_rows_per_s / f.raw_rows_per_s:.0%}",
+            )
+        )
     if "push" in measures:
         lines.append(
             row(
@@ -603,6 +633,13 @@ def report(
                 "push / raw ingest",
                 lambda f: f"{f.push_ops_per_s / f.raw_rows_per_s:.0%}",
                 ">= 60 % (SQLite)",
+            )
+        )
+    if {"counted", "push"} <= measures:
+        lines.append(
+            row(
+                "push / writes with counts (the push's checks and HTTP)",
+                lambda f: f"{f.push_ops_per_s / f.counted_rows_per_s:.0%}",
             )
         )
     if "apply" in measures:

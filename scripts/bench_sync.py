@@ -2,9 +2,12 @@
 
 * Backlog drain: a device back from two weeks offline with a 50,000-op outbox; the real
   `classlog sync` daemon drains it over HTTP to a real `classlog server` (SQLite, 127.0.0.1).
-  Its rate is compared with the server's raw ingest ceiling measured in the same run: the same
-  ops applied straight through the server's push code (``district.push.apply_push``), no HTTP, on
-  a copy of the same database. Budget: at least 60 %.
+  Its rate is compared with the server's raw ingest ceiling measured in the same run, as
+  ``bench_server.py`` measures it: the backlog's record rows and applied-op rows inserted
+  through the server's Core tables, 500 a transaction, with no checks, on a copy of the same
+  database. Budget: at least 60 %. Beside it, on copies too: the same rows with the summaries'
+  kept counts (what a push must write), and the same ops applied by the server's push code
+  (``district.push.apply_push``) in-process, no HTTP.
 * Peak memory of the daemon process while draining (``VmHWM``, its peak resident set).
 * Online freshness: a record committed on the device until it is visible in the server's
   database, with the daemon running and idle (long-polling). Budget: p95 at most 1 s.
@@ -368,6 +371,62 @@ def measure_plain_client(setup: Setup, home: Path, ops: int) -> dict[str, float]
     return {"seconds": elapsed, "rate": ops / elapsed}
 
 
+def measure_raw(setup: Setup, home: Path, ops: int, counted: bool) -> dict[str, float]:
+    """The server's raw ingest ceiling for the same backlog, as ``bench_server.py`` measures it:
+    each op's record row and applied-op row inserted through the server's Core tables, 500 a
+    transaction, on a copy of its database, with no checks. ``counted`` also adds each row to
+    the summaries' kept counts in the same transaction, as a push must."""
+    import sqlalchemy as sa
+
+    from district import tables
+    from district.db import create_engine, write_transaction
+    from district.records import Record, stored_columns
+    from district.summaries import rollup
+    from schema.wire import PushRequest
+
+    copy = setup.folder / f"raw-{'counted' if counted else 'bare'}.db"
+    with sqlite3.connect(setup.db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    engine = create_engine(f"sqlite:///{copy}")
+    device_id, bodies = _push_bodies(home)
+    batches = [PushRequest.model_validate_json(body).ops for body in bodies]
+    students: dict[str, str | None] = {}
+    now = datetime.now(UTC)
+    started = time.monotonic()
+    for batch in batches:
+        with write_transaction(engine) as tx:
+            written: list[tuple[str, dict[str, Any]]] = []
+            for op in batch:
+                parent = op.fields.get("incident_id") if op.kind != "incident" else None
+                student = op.fields.get("student_id") or students.get(str(parent))
+                students[op.id] = None if student is None else str(student)
+                record = Record(
+                    id=op.id, kind=op.kind, owner_device_id=device_id, school_id=SCHOOL,
+                    student_id=students[op.id], parent_id=None if parent is None else str(parent),
+                    level=2 if op.kind == "incident" else None, fields=dict(op.fields),
+                    field_hlc=dict.fromkeys(op.fields, op.hlc), tombstone=False,
+                    tombstone_hlc=None, cursor=tx.next_cursor(),
+                )  # fmt: skip
+                row = {"id": op.id, **stored_columns(record), "stored_at": now, "changed_at": now}
+                written.append((op.kind, row))
+            if counted:
+                rollup.record_changes(tx.connection, [(k, None, row) for k, row in written])
+            for kind in dict.fromkeys(kind for kind, _ in written):
+                rows = [row for written_kind, row in written if written_kind == kind]
+                tx.connection.execute(sa.insert(tables.RECORD_TABLES[kind]), rows)
+            tx.connection.execute(
+                sa.insert(tables.applied_ops),
+                [
+                    {"device_id": device_id, "op_id": op.op_id, "status": "applied",
+                     "applied_at": now}
+                    for op in batch
+                ],
+            )  # fmt: skip
+    elapsed = time.monotonic() - started
+    engine.dispose()
+    return {"seconds": elapsed, "rate": ops / elapsed}
+
+
 def measure_ceiling(setup: Setup, home: Path, ops: int) -> dict[str, float]:
     """The same ops applied by the server's push code directly on a copy of its database."""
     from district.clock import ServerClock
@@ -562,6 +621,8 @@ def main() -> int:
         home, students = setup.device("backlog")
         ops = seed_backlog(home, students, ops_wanted)
         peer = "not measured (--no-peer)" if args.no_peer else measure_pouchdb(setup, home)
+        raw = measure_raw(setup, home, ops, counted=False)
+        counted = measure_raw(setup, home, ops, counted=True)
         ceiling = measure_ceiling(setup, home, ops)
         plain = measure_plain_client(setup, home, ops)
         drain = measure_drain(setup, home, ops)
@@ -570,7 +631,7 @@ def main() -> int:
     finally:
         setup.stop_server()
         shutil.rmtree(folder, ignore_errors=True)
-    share = drain["rate"] / ceiling["rate"]
+    share = drain["rate"] / raw["rate"]
     p95 = percentile(latencies, 0.95)
     command = "python scripts/bench_sync.py" + (" --quick" if args.quick else "")
     print("## Sync daemon\n")
@@ -580,10 +641,21 @@ def main() -> int:
     )
     print("| measure | value | budget |")
     print("|---|---|---|")
-    print(f"| server raw ingest ceiling (push code, no HTTP) | {ceiling['rate']:,.0f} ops/s | |")
+    print(
+        "| server raw ingest ceiling: the backlog's record and applied-op rows, Core inserts,"
+        f" 500 a transaction, no checks | {raw['rate']:,.0f} rows/s | |"
+    )
+    print(
+        "| the same rows with the summaries' kept counts (what a push must write)"
+        f" | {counted['rate']:,.0f} rows/s ({counted['rate'] / raw['rate']:.0%} of raw) | |"
+    )
+    print(
+        "| the server's push code applying the same ops in-process, no HTTP"
+        f" | {ceiling['rate']:,.0f} ops/s ({ceiling['rate'] / raw['rate']:.0%} of raw) | |"
+    )
     print(
         f"| same ops posted by a bare HTTP client, no device work | {plain['rate']:,.0f} ops/s "
-        f"({plain['rate'] / ceiling['rate']:.0%} of the ceiling) | |"
+        f"({plain['rate'] / ceiling['rate']:.0%} of the push code in-process) | |"
     )
     print(
         f"| backlog drain by the daemon, {ops:,} ops over HTTP | {drain['rate']:,.0f} ops/s "
@@ -592,7 +664,11 @@ def main() -> int:
     )
     print(f"| daemon drain as a share of the bare client | {drain['rate'] / plain['rate']:.0%} | |")
     print(
-        f"| drain as a share of the ceiling | {share:.0%} | at least 60 %: "
+        f"| drain as a share of the push code in-process | {drain['rate'] / ceiling['rate']:.0%}"
+        " | |"
+    )
+    print(
+        f"| drain as a share of the raw ingest ceiling | {share:.0%} | at least 60 %: "
         f"{_verdict(share >= 0.6)} |"
     )
     if isinstance(peer, str):
