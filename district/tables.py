@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from schema.contract import (
+    MAX_SHORT_TEXT_CHARS,
     FollowUpRecord,
     IncidentRecord,
     InterventionRecord,
@@ -372,12 +373,13 @@ rollup_incidents = sa.Table(
     sa.Column("grouping", sa.String(16), primary_key=True),
     sa.Column("month", sa.Date, primary_key=True),
     sa.Column("school_id", Id, primary_key=True),
-    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("key", sa.String(MAX_SHORT_TEXT_CHARS), primary_key=True),
     *(sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in ROLLUP_SUMS),
     sqlite_with_rowid=False,
 )  # fmt: skip
 """Counted incidents per school, month and one grouping (``day``, ``behavior``, ``location``,
-``hour``), kept exact on write (district/summaries/rollup.py)."""
+``hour``), kept exact on write (district/summaries/rollup.py). A key holds a whole location, as
+long as the contract lets one be."""
 
 REPEATED_PAIR = "behavior_code != '' AND incidents >= 2"
 """A student-behavior pair of ``rollup_students`` with two or more incidents (a repeat)."""

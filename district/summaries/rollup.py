@@ -32,6 +32,7 @@ Break), so adding and taking away never drifts. ``rebuild`` computes the tables 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -357,6 +358,10 @@ TABLES: dict[Target, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
 """Each table, the names of a key's parts in order, and its sums."""
 
 
+UPSERT_ROWS = 5_000
+"""Rows a PostgreSQL statement adds at most (a rebuild adds millions)."""
+
+
 def _upsert(
     connection: Connection,
     table: sa.Table,
@@ -364,32 +369,39 @@ def _upsert(
     sums: tuple[str, ...],
     deltas: Mapping[tuple[Any, ...], list[int]],
 ) -> None:
-    """Add ``deltas`` to ``table``'s rows, creating the missing ones: one statement run for
-    every row straight through the driver (the rows are plain tuples; building each one's
-    parameters through SQLAlchemy cost more than the database's work). In no particular order:
-    every write transaction takes the change counter's row lock first, so two never interleave
-    here."""
+    """Add ``deltas`` to ``table``'s rows, creating the missing ones, straight through the
+    driver (the rows are plain tuples; building each one's parameters through SQLAlchemy cost
+    more than the database's work). SQLite runs one prepared statement for every row;
+    PostgreSQL takes every row in one statement, as one JSON array of rows (a statement per row
+    cost a server round each, which more than halved a push's throughput there). In no
+    particular order: every write transaction takes the change counter's row lock first, so
+    two never interleave here."""
     dated = [at for at, name in enumerate(keys) if isinstance(table.c[name].type, sa.Date)]
-    # each kept table has at most one date in its key
-    if connection.dialect.name == "sqlite" and len(dated) == 1:
-        at = dated[0]  # SQLite keeps a date as its ISO text
-        rows = [
-            (*key[:at], key[at].isoformat(), *key[at + 1 :], *values)
-            for key, values in deltas.items()
-            if any(values)
-        ]
-    else:
-        rows = [(*key, *values) for key, values in deltas.items() if any(values)]
+    rows = [(*key, *values) for key, values in deltas.items() if any(values)]
     if not rows:
         return
-    marker = "?" if connection.dialect.name == "sqlite" else "%s"
-    names = ", ".join((*keys, *sums))
-    statement = (
-        f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([marker] * len(keys + sums))}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in sums)
+    for at in dated:  # a date travels as its ISO text (SQLite keeps it so)
+        rows = [(*row[:at], row[at].isoformat(), *row[at + 1 :]) for row in rows]
+    names = (*keys, *sums)
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+        f"{name} = {table.name}.{name} + excluded.{name}" for name in sums
     )
-    connection.exec_driver_sql(statement, rows)
+    if connection.dialect.name == "sqlite":
+        marker = ", ".join("?" * len(names))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marker}) {conflict}", rows
+        )
+        return
+    columns = ", ".join(
+        f"(row ->> {at})::{table.c[name].type.compile(dialect=connection.dialect)}"
+        for at, name in enumerate(names)
+    )
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {columns}"
+        f" FROM jsonb_array_elements(%s::jsonb) AS row WHERE true {conflict}"
+    )
+    for start in range(0, len(rows), UPSERT_ROWS):
+        connection.exec_driver_sql(statement, (json.dumps(rows[start : start + UPSERT_ROWS]),))
 
 
 Row = Mapping[Any, Any]

@@ -19,6 +19,7 @@ from district import tables
 from district.db import read_school_year_start, write_transaction
 from district.summaries import REPORTS, rolled, rollup, run_report
 from district.summaries.context import resolve
+from schema.contract import MAX_SHORT_TEXT_CHARS
 from schema.schoolyear import school_year_for
 from schema.summaries import SummaryFilters
 
@@ -139,6 +140,9 @@ async def test_kept_counts_stay_exact_through_every_kind_of_change(
         device.op("incident", ids[6], {"occurred_at": "2026-11-03T08:05:00-06:00"}),
         device.op("incident", ids[7], {"student_id": students[-1]}),
         device.op("incident", ids[8], {"location": None}),
+        # as long as the contract allows, two sharing more than the old key's 255 characters
+        device.op("incident", ids[13], {"location": "L" * MAX_SHORT_TEXT_CHARS}),
+        device.op("incident", ids[14], {"location": "L" * (MAX_SHORT_TEXT_CHARS - 1) + "M"}),
         *(device.op("incident", record_id, op="retract") for record_id in ids[9:12]),
     ]
     tab_ids = sorted(pushed.tabs)
