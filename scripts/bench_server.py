@@ -632,7 +632,7 @@ def report(
             row(
                 "push / raw ingest",
                 lambda f: f"{f.push_ops_per_s / f.raw_rows_per_s:.0%}",
-                ">= 60 % (SQLite)",
+                ">= 60 %",
             )
         )
     if {"counted", "push"} <= measures:
