@@ -11,7 +11,7 @@ such an expansion is never split across pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,18 +124,38 @@ class _Pager:
             return enrollments.c.section_id.in_(self.device.section_ids)
         return school_matches(self.device, enrollments.c.school_id)
 
+    def _changed_tables(self, candidates: Iterable[sa.Table]) -> set[str]:
+        """Which of ``candidates`` hold a row in the page's cursor window, in one statement: a
+        change wakes every long-poll it may concern, and most of a page's sources then have
+        nothing in the window. Safe to decide up front: no row ever enters a window below the
+        counter read first (see the module docstring)."""
+        probes = [
+            sa.select(sa.literal(table.name)).where(sa.exists().where(self._window(table.c.cursor)))
+            for table in candidates
+        ]
+        return set(self.connection.execute(sa.union_all(*probes)).scalars())
+
     def page(self) -> Page:
-        found = [*self._records(), *self._support_requests()]
+        sources: list[tuple[sa.Table, Callable[[], Iterable[_Position]]]] = [
+            (tables.support_requests, self._support_requests),
+        ]
         if self.roster_changed:
-            found += [
-                *self._students(),
-                *self._staff(),
-                *self._sections(),
-                *self._enrollments(),
-                *self._grid(),
-                *self._config(),
-                *self._scope_events(),
+            sources += [
+                (tables.students, self._students),
+                (tables.staff, self._staff),
+                (tables.sections, self._sections),
+                (tables.enrollments, self._enrollments),
+                (tables.grid_versions, self._grid),
+                (tables.district_config, self._config),
+                (tables.scope_events, self._scope_events),
             ]
+        changed = self._changed_tables(
+            [*tables.RECORD_TABLES.values(), *(table for table, _ in sources)]
+        )
+        found = list(self._records(changed))
+        for table, source in sources:
+            if table.name in changed:
+                found += source()
         positions = sorted(found, key=lambda position: position.cursor)
         taken: list[Change] = []
         consumed = 0
@@ -150,8 +170,10 @@ class _Pager:
         has_more = consumed < len(positions)
         return Page(taken, last if has_more else self.top, has_more)
 
-    def _records(self) -> Iterable[_Position]:
+    def _records(self, changed: Collection[str]) -> Iterable[_Position]:
         for kind, table in tables.RECORD_TABLES.items():
+            if table.name not in changed:
+                continue
             where = self._window(table.c.cursor)
             if not self.device.district_scope:
                 where = sa.and_(

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 ENV_PREFIX = "CLASSLOG_DISTRICT_"
 DB_ENV = "CLASSLOG_DISTRICT_DB"
 DEFAULT_DB_FILE = "district.db"
+WORKER_THREADS = 40
+"""The worker threads the server's async framework runs blocking work on (AnyIO's default)."""
 
 
 def default_database_url() -> str:
@@ -44,7 +46,10 @@ class Settings(BaseModel):
     server_node: str = Field(default="server", min_length=1, max_length=64)
     """The node id in the server's hybrid logical clock."""
     migrate_on_start: bool = True
-    pool_size: int = Field(default=10, ge=1)
+    pool_size: int = Field(default=WORKER_THREADS, ge=1)
+    """Database connections kept open: one for each worker thread. With fewer, a burst (a
+    change waking hundreds of long-polls) waited for connections and opened and closed one per
+    request beyond the pool."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

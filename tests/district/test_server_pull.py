@@ -16,14 +16,18 @@ from serverkit import (
     SECTION_1A,
     SECTION_1B,
     Fleet,
+    Wall,
+    enroll,
     follow_up_fields,
     held,
     incident_fields,
+    server_settings,
     tab_fields,
     view,
     world_roster,
 )
 
+from district.app import create_app
 from district.roster_import import import_roster
 from schema.wire import MAX_PULL_LIMIT
 
@@ -254,3 +258,35 @@ async def test_pull_parameters_are_validated(fleet: Fleet, http: httpx.AsyncClie
     beyond = await fleet.mobile_1.pull(10**12)
     assert beyond["changes"] == []
     assert beyond["cursor"] < 10**12
+
+
+async def test_a_change_waking_many_long_polls_opens_no_connection_beyond_the_pool(
+    database_url: str, wall: Wall
+) -> None:
+    """A call for support concerns every mobile device of the school, so its commit wakes every
+    long-poll at once. Each answers from a connection the server keeps (its pool holds one per
+    worker thread); with fewer, the burst opened and closed a connection per request beyond the
+    pool, and a responder's answer waited seconds behind the others' (``bench_support.py``)."""
+    settings = server_settings(database_url)
+    app = create_app(settings, wall=wall)
+    engine = app.state.district.engine
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://district.test") as http:
+        mobiles = [await enroll(http, engine, "mobile", SCHOOL_1) for _ in range(60)]
+        writer = await enroll(http, engine, "classroom", SCHOOL_1, (SECTION_1A,), "t1")
+        cursors = [(await device.pull_all())[1] for device in mobiles]
+        opened: list[object] = []
+        sa.event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+        polls = [
+            asyncio.create_task(device.pull(cursor, wait=20))
+            for device, cursor in zip(mobiles, cursors, strict=True)
+        ]
+        await asyncio.sleep(0.5)
+        assert not any(poll.done() for poll in polls)
+        await writer.push(
+            writer.op("incident", "inc-burst", incident_fields("st2", writer.device_id))
+        )
+        pages = await asyncio.wait_for(asyncio.gather(*polls), 30)
+    assert all(held(page["changes"], "incident") == {"inc-burst"} for page in pages)
+    assert len(opened) <= settings.pool_size
+    engine.dispose()
