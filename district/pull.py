@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from district import records, support, tables
 from district.db import current_cursors, read_transaction, utc_now
-from district.scope import Device, school_matches, student_visible, students_in_scope
+from district.scope import (
+    SCHOOL_PARAM,
+    Device,
+    Role,
+    school_matches,
+    scope_params,
+    student_visible,
+    students_in_scope,
+    visible_student,
+)
 from schema.contract import (
     EnrollmentRecord,
     SectionRecord,
@@ -124,37 +134,31 @@ class _Pager:
             return enrollments.c.section_id.in_(self.device.section_ids)
         return school_matches(self.device, enrollments.c.school_id)
 
-    def _changed_tables(self, candidates: Iterable[sa.Table]) -> set[str]:
-        """Which of ``candidates`` hold a row in the page's cursor window, in one statement: a
-        change wakes every long-poll it may concern, and most of a page's sources then have
-        nothing in the window. Safe to decide up front: no row ever enters a window below the
-        counter read first (see the module docstring)."""
-        probes = [
-            sa.select(sa.literal(table.name)).where(sa.exists().where(self._window(table.c.cursor)))
-            for table in candidates
-        ]
-        return set(self.connection.execute(sa.union_all(*probes)).scalars())
+    def _params(self, **more: Any) -> dict[str, Any]:
+        return {AFTER: self.after, TOP: self.top, **scope_params(self.device), **more}
 
     def page(self) -> Page:
-        sources: list[tuple[sa.Table, Callable[[], Iterable[_Position]]]] = [
-            (tables.support_requests, self._support_requests),
-        ]
+        sources: dict[str, Callable[[], Iterable[_Position]]] = {
+            tables.support_requests.name: self._support_requests,
+        }
         if self.roster_changed:
-            sources += [
-                (tables.students, self._students),
-                (tables.staff, self._staff),
-                (tables.sections, self._sections),
-                (tables.enrollments, self._enrollments),
-                (tables.grid_versions, self._grid),
-                (tables.district_config, self._config),
-                (tables.scope_events, self._scope_events),
-            ]
-        changed = self._changed_tables(
-            [*tables.RECORD_TABLES.values(), *(table for table, _ in sources)]
+            sources.update(
+                {
+                    tables.students.name: self._students,
+                    tables.staff.name: self._staff,
+                    tables.sections.name: self._sections,
+                    tables.enrollments.name: self._enrollments,
+                    tables.grid_versions.name: self._grid,
+                    tables.district_config.name: self._config,
+                    tables.scope_events.name: self._scope_events,
+                }
+            )
+        changed = set(
+            self.connection.execute(_changed_tables(self.roster_changed), self._params()).scalars()
         )
         found = list(self._records(changed))
-        for table, source in sources:
-            if table.name in changed:
+        for name, source in sources.items():
+            if name in changed:
                 found += source()
         positions = sorted(found, key=lambda position: position.cursor)
         taken: list[Change] = []
@@ -171,25 +175,12 @@ class _Pager:
         return Page(taken, last if has_more else self.top, has_more)
 
     def _records(self, changed: Collection[str]) -> Iterable[_Position]:
+        device = self.device
         for kind, table in tables.RECORD_TABLES.items():
             if table.name not in changed:
                 continue
-            where = self._window(table.c.cursor)
-            if not self.device.district_scope:
-                where = sa.and_(
-                    where,
-                    sa.or_(
-                        sa.and_(
-                            table.c.tombstone.is_(False),
-                            student_visible(self.device, table.c.student_id),
-                        ),
-                        sa.and_(
-                            table.c.tombstone.is_(True),
-                            table.c.school_id == self.device.school_id,
-                        ),
-                    ),
-                )
-            for row in self._rows(table, where):
+            query = _record_query(kind, device.role, device.district_scope)
+            for row in self.connection.execute(query, self._params(**{LIMIT: self.limit + 1})):
                 record = records.Record.from_row(kind, row._mapping)
                 yield _Position(record.cursor, _fixed([record.change()]))
 
@@ -347,6 +338,66 @@ class _Pager:
             changes.append(change.model_copy(update={"cursor": at}))
         changes.extend(record.change(at) for record in student_records)
         return changes
+
+
+AFTER, TOP, LIMIT = "page_after", "page_top", "page_limit"
+"""The bound parameters of the statements a page reads every time (built once per kind of
+device: building them again for each of thousands of polling devices cost more than running
+them)."""
+ROSTER_TABLES = (
+    tables.students,
+    tables.staff,
+    tables.sections,
+    tables.enrollments,
+    tables.grid_versions,
+    tables.district_config,
+    tables.scope_events,
+)
+
+
+def _bound_window(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    return sa.and_(column > sa.bindparam(AFTER), column <= sa.bindparam(TOP))
+
+
+@lru_cache(maxsize=2)
+def _changed_tables(roster_changed: bool) -> sa.CompoundSelect[Any]:
+    """Which tables hold a row in the page's cursor window, in one statement: a change wakes
+    every long-poll it may concern, and most of a page's sources then have nothing in the
+    window. Safe to decide up front: no row ever enters a window below the counter read first
+    (see the module docstring). The roster's tables only when the roster changed."""
+    candidates = [*tables.RECORD_TABLES.values(), tables.support_requests]
+    if roster_changed:
+        candidates += ROSTER_TABLES
+    return sa.union_all(
+        *(
+            sa.select(sa.literal(table.name)).where(
+                sa.exists().where(_bound_window(table.c.cursor))
+            )
+            for table in candidates
+        )
+    )
+
+
+@lru_cache(maxsize=64)
+def _record_query(kind: str, role: Role, district_scope: bool) -> sa.Select[Any]:
+    """The records of ``kind`` in the window that a device of this role and reach may see: a
+    live one of a student in its scope, or a tombstone of its school."""
+    table = tables.RECORD_TABLES[kind]
+    where = _bound_window(table.c.cursor)
+    if not district_scope:
+        where = sa.and_(
+            where,
+            sa.or_(
+                sa.and_(
+                    table.c.tombstone.is_(False),
+                    visible_student(role, district_scope, table.c.student_id),
+                ),
+                sa.and_(
+                    table.c.tombstone.is_(True), table.c.school_id == sa.bindparam(SCHOOL_PARAM)
+                ),
+            ),
+        )
+    return sa.select(table).where(where).order_by(table.c.cursor).limit(sa.bindparam(LIMIT))
 
 
 def read_page(engine: Engine, device: Device, after: int, limit: int) -> Page:

@@ -56,25 +56,61 @@ class Device:
         )
 
 
+SCHOOL_PARAM = "scope_school"
+SECTIONS_PARAM = "scope_sections"
+"""The bound parameters of ``visible_student`` (see ``scope_params``)."""
+
+
+def scope_params(device: Device) -> dict[str, Any]:
+    """The values of ``visible_student``'s parameters for ``device``."""
+    return {SCHOOL_PARAM: device.school_id, SECTIONS_PARAM: list(device.section_ids)}
+
+
+def visible_student(
+    role: Role, district_scope: bool, student: sa.ColumnElement[str]
+) -> sa.ColumnElement[bool]:
+    """``student_visible`` for any device of this role and reach, its school and sections left
+    as bound parameters (``scope_params``): one statement serves every device of a kind."""
+    return _visible(
+        role,
+        district_scope,
+        student,
+        sa.bindparam(SCHOOL_PARAM),
+        sa.bindparam(SECTIONS_PARAM, expanding=True),
+    )
+
+
 def student_visible(device: Device, student: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """A filter: the student named by ``student`` is one the device may see now (on the roster,
     not deleted, and in its sections or school). Written as correlated EXISTS so a query driven
     by a small cursor window looks up only the students it meets."""
+    return _visible(
+        device.role, device.district_scope, student, device.school_id, device.section_ids
+    )
+
+
+def _visible(
+    role: Role,
+    district_scope: bool,
+    student: sa.ColumnElement[str],
+    school: Any,
+    sections: Any,
+) -> sa.ColumnElement[bool]:
     students = tables.students.alias("scope_student")
     alive = [students.c.sourced_id == student, students.c.deleted.is_(False)]
-    if device.role == "classroom":
+    if role == "classroom":
         enrollments = tables.enrollments.alias("scope_enrollment")
         return sa.and_(
             sa.exists().where(
                 enrollments.c.user_id == student,
-                enrollments.c.section_id.in_(device.section_ids),
+                enrollments.c.section_id.in_(sections),
                 enrollments.c.role == "student",
                 enrollments.c.deleted.is_(False),
             ),
             sa.exists().where(*alive),
         )
-    if not device.district_scope:
-        alive.append(students.c.school_id == device.school_id)
+    if not district_scope:
+        alive.append(students.c.school_id == school)
     return sa.exists().where(*alive)
 
 
