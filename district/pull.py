@@ -121,12 +121,13 @@ class _Pager:
         self.limit = limit
         self.roster_changed = roster_top > after
 
-    def _window(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-        return sa.and_(column > self.after, column <= self.top)
-
     def _rows(self, table: sa.Table, where: sa.ColumnElement[bool]) -> list[Any]:
-        query = sa.select(table).where(where).order_by(table.c.cursor).limit(self.limit + 1)
-        return list(self.connection.execute(query))
+        query = sa.select(table).where(where).order_by(table.c.cursor).limit(sa.bindparam(LIMIT))
+        return self._page_of(query)
+
+    def _page_of(self, query: sa.Select[Any]) -> list[Any]:
+        """``query``'s rows for this page: its window and one row more than the page holds."""
+        return list(self.connection.execute(query, self._params(**{LIMIT: self.limit + 1})))
 
     def _enrollment_filter(self) -> sa.ColumnElement[bool]:
         enrollments = tables.enrollments
@@ -138,28 +139,14 @@ class _Pager:
         return {AFTER: self.after, TOP: self.top, **scope_params(self.device), **more}
 
     def page(self) -> Page:
-        sources: dict[str, Callable[[], Iterable[_Position]]] = {
-            tables.support_requests.name: self._support_requests,
-        }
-        if self.roster_changed:
-            sources.update(
-                {
-                    tables.students.name: self._students,
-                    tables.staff.name: self._staff,
-                    tables.sections.name: self._sections,
-                    tables.enrollments.name: self._enrollments,
-                    tables.grid_versions.name: self._grid,
-                    tables.district_config.name: self._config,
-                    tables.scope_events.name: self._scope_events,
-                }
-            )
+        sources = _sources(self.roster_changed)
         changed = set(
             self.connection.execute(_changed_tables(self.roster_changed), self._params()).scalars()
         )
         found = list(self._records(changed))
-        for name, source in sources.items():
-            if name in changed:
-                found += source()
+        for table, source in sources.items():
+            if table.name in changed:
+                found += source(self)
         positions = sorted(found, key=lambda position: position.cursor)
         taken: list[Change] = []
         consumed = 0
@@ -180,7 +167,7 @@ class _Pager:
             if table.name not in changed:
                 continue
             query = _record_query(kind, device.role, device.district_scope)
-            for row in self.connection.execute(query, self._params(**{LIMIT: self.limit + 1})):
+            for row in self._page_of(query):
                 record = records.Record.from_row(kind, row._mapping)
                 yield _Position(record.cursor, _fixed([record.change()]))
 
@@ -194,7 +181,7 @@ class _Pager:
     def _students(self) -> Iterable[_Position]:
         table = tables.students
         where = sa.and_(
-            self._window(table.c.cursor), student_visible(self.device, table.c.sourced_id)
+            _bound_window(table.c.cursor), student_visible(self.device, table.c.sourced_id)
         )
         for row in self._rows(table, where):
             change = _roster_change("student", row.sourced_id, row, student_fields)
@@ -203,7 +190,7 @@ class _Pager:
     def _staff(self) -> Iterable[_Position]:
         table = tables.staff
         where = sa.and_(
-            self._window(table.c.cursor), school_matches(self.device, table.c.school_id)
+            _bound_window(table.c.cursor), school_matches(self.device, table.c.school_id)
         )
         for row in self._rows(table, where):
             change = _roster_change("staff", row.sourced_id, row, _staff_fields)
@@ -216,13 +203,13 @@ class _Pager:
             visible = table.c.sourced_id.in_(self.device.section_ids)
         else:
             visible = school_matches(self.device, table.c.school_id)
-        for row in self._rows(table, sa.and_(self._window(table.c.cursor), visible)):
+        for row in self._rows(table, sa.and_(_bound_window(table.c.cursor), visible)):
             change = _roster_change("section", row.sourced_id, row, _section_fields)
             yield _Position(row.cursor, _fixed([change]))
 
     def _enrollments(self) -> Iterable[_Position]:
         table = tables.enrollments
-        where = sa.and_(self._window(table.c.cursor), self._enrollment_filter())
+        where = sa.and_(_bound_window(table.c.cursor), self._enrollment_filter())
         for row in self._rows(table, where):
             change_id = enrollment_id(row.section_id, row.user_id)
             change = _roster_change("enrollment", change_id, row, _enrollment_fields)
@@ -232,9 +219,10 @@ class _Pager:
         table = tables.grid_versions
         row = self.connection.execute(
             sa.select(table)
-            .where(self._window(table.c.cursor))
+            .where(_bound_window(table.c.cursor))
             .order_by(table.c.cursor.desc())
-            .limit(1)
+            .limit(1),
+            self._params(),
         ).first()
         if row is not None:
             change = Change(
@@ -248,7 +236,7 @@ class _Pager:
 
     def _config(self) -> Iterable[_Position]:
         table = tables.district_config
-        for row in self._rows(table, self._window(table.c.cursor)):
+        for row in self._rows(table, _bound_window(table.c.cursor)):
             change = Change(
                 cursor=row.cursor, kind="config", id=row.key, op="upsert", fields=dict(row.value)
             )
@@ -256,7 +244,7 @@ class _Pager:
 
     def _scope_events(self) -> Iterable[_Position]:
         table = tables.scope_events
-        where = self._window(table.c.cursor)
+        where = _bound_window(table.c.cursor)
         if self.device.role == "classroom":
             relevant = sa.or_(
                 table.c.section_id.in_(self.device.section_ids),
@@ -344,15 +332,26 @@ AFTER, TOP, LIMIT = "page_after", "page_top", "page_limit"
 """The bound parameters of the statements a page reads every time (built once per kind of
 device: building them again for each of thousands of polling devices cost more than running
 them)."""
-ROSTER_TABLES = (
-    tables.students,
-    tables.staff,
-    tables.sections,
-    tables.enrollments,
-    tables.grid_versions,
-    tables.district_config,
-    tables.scope_events,
-)
+Source = Callable[[_Pager], Iterable[_Position]]
+ROSTER_SOURCES: dict[sa.Table, Source] = {
+    tables.students: _Pager._students,
+    tables.staff: _Pager._staff,
+    tables.sections: _Pager._sections,
+    tables.enrollments: _Pager._enrollments,
+    tables.grid_versions: _Pager._grid,
+    tables.district_config: _Pager._config,
+    tables.scope_events: _Pager._scope_events,
+}
+"""The roster's sources of a page, read only when the roster changed in its window."""
+
+
+def _sources(roster_changed: bool) -> dict[sa.Table, Source]:
+    """A page's sources beside the records: support requests, and the roster's when it
+    changed."""
+    return {
+        tables.support_requests: _Pager._support_requests,
+        **(ROSTER_SOURCES if roster_changed else {}),
+    }
 
 
 def _bound_window(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
@@ -365,9 +364,7 @@ def _changed_tables(roster_changed: bool) -> sa.CompoundSelect[Any]:
     every long-poll it may concern, and most of a page's sources then have nothing in the
     window. Safe to decide up front: no row ever enters a window below the counter read first
     (see the module docstring). The roster's tables only when the roster changed."""
-    candidates = [*tables.RECORD_TABLES.values(), tables.support_requests]
-    if roster_changed:
-        candidates += ROSTER_TABLES
+    candidates = [*tables.RECORD_TABLES.values(), *_sources(roster_changed)]
     return sa.union_all(
         *(
             sa.select(sa.literal(table.name)).where(
