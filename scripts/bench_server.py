@@ -47,7 +47,14 @@ import sqlalchemy as sa
 
 from district import tables
 from district.clock import ServerClock
-from district.db import create_engine, current_cursor, migrate, read_transaction, write_transaction
+from district.db import (
+    WriteTx,
+    create_engine,
+    current_cursor,
+    migrate,
+    read_transaction,
+    write_transaction,
+)
 from district.devices import enroll, get_device, issue_code, secret_hash
 from district.pgcluster import Cluster, ClusterUnavailable, start_cluster
 from district.push import apply_push
@@ -196,10 +203,33 @@ def enrolled_device(engine: sa.Engine, role: str, device_id: str) -> str:
     return enroll(engine, request, datetime.now(UTC)).token
 
 
+def write_raw(
+    tx: WriteTx, device_id: str, batch: list[tuple[Record, str]], now: datetime, counted: bool
+) -> None:
+    """One transaction of raw ingest: each (record, its op id) as the record's typed row and its
+    applied-op row, through the server's Core tables; with ``counted``, the summaries' kept
+    counts too (``district.summaries.rollup``), as a push adds them: what a push writes, with
+    none of its checks."""
+    written = [
+        (record.kind, {"id": record.id, **stored_columns(record), "stored_at": now,
+                       "changed_at": now})
+        for record, _ in batch
+    ]  # fmt: skip
+    if counted:
+        rollup.record_changes(tx.connection, [(kind, None, row) for kind, row in written])
+    for kind in dict.fromkeys(kind for kind, _ in written):
+        rows = [row for written_kind, row in written if written_kind == kind]
+        tx.connection.execute(sa.insert(tables.RECORD_TABLES[kind]), rows)
+    applied = [
+        {"device_id": device_id, "op_id": op_id, "status": "applied", "applied_at": now}
+        for _, op_id in batch
+    ]
+    tx.connection.execute(sa.insert(tables.applied_ops), applied)
+
+
 def measure_raw_ingest(url: str, roster: Path, rows: int, counted: bool = False) -> float:
-    """Record rows per second inserted through the server's tables and write transactions.
-    ``counted`` also adds each row to the summaries' kept counts in the same transaction, as a
-    push does (``district.summaries.rollup``): the writes a push makes, with none of its checks."""
+    """Record rows per second inserted through the server's tables and write transactions
+    (``write_raw``), with the summaries' kept counts when ``counted``."""
     engine = prepared(url, roster)
     try:
         enrolled_device(engine, "mobile", "raw-device")
@@ -208,7 +238,7 @@ def measure_raw_ingest(url: str, roster: Path, rows: int, counted: bool = False)
         started = time.perf_counter()
         for start in range(0, rows, PUSH_BATCH):
             with write_transaction(engine) as tx:
-                records, applied = [], []
+                batch = []
                 for number in range(start, min(rows, start + PUSH_BATCH)):
                     fields = incident_fields(f"s{number % 1000}", "raw-device")
                     hlc = Timestamp(wall, number, "raw-device").encode()
@@ -219,20 +249,8 @@ def measure_raw_ingest(url: str, roster: Path, rows: int, counted: bool = False)
                         field_hlc=dict.fromkeys(fields, hlc), tombstone=False,
                         tombstone_hlc=None, cursor=tx.next_cursor(), student_grade="07",
                     )  # fmt: skip
-                    records.append(
-                        {"id": record.id, **stored_columns(record), "stored_at": now,
-                         "changed_at": now}
-                    )  # fmt: skip
-                    applied.append(
-                        {"device_id": "raw-device", "op_id": f"raw-op-{number}",
-                         "status": "applied", "applied_at": now}
-                    )  # fmt: skip
-                if counted:
-                    rollup.record_changes(
-                        tx.connection, [("incident", None, record) for record in records]
-                    )
-                tx.connection.execute(sa.insert(tables.incidents), records)
-                tx.connection.execute(sa.insert(tables.applied_ops), applied)
+                    batch.append((record, f"raw-op-{number}"))
+                write_raw(tx, "raw-device", batch, now, counted)
         return rows / (time.perf_counter() - started)
     finally:
         engine.dispose()

@@ -376,12 +376,10 @@ def measure_raw(setup: Setup, home: Path, ops: int, counted: bool) -> dict[str, 
     each op's record row and applied-op row inserted through the server's Core tables, 500 a
     transaction, on a copy of its database, with no checks. ``counted`` also adds each row to
     the summaries' kept counts in the same transaction, as a push must."""
-    import sqlalchemy as sa
+    from bench_server import write_raw
 
-    from district import tables
     from district.db import create_engine, write_transaction
-    from district.records import Record, stored_columns
-    from district.summaries import rollup
+    from district.records import Record
     from schema.wire import PushRequest
 
     copy = setup.folder / f"raw-{'counted' if counted else 'bare'}.db"
@@ -393,10 +391,10 @@ def measure_raw(setup: Setup, home: Path, ops: int, counted: bool) -> dict[str, 
     students: dict[str, str | None] = {}
     now = datetime.now(UTC)
     started = time.monotonic()
-    for batch in batches:
+    for ops_of_batch in batches:
         with write_transaction(engine) as tx:
-            written: list[tuple[str, dict[str, Any]]] = []
-            for op in batch:
+            batch: list[tuple[Record, str]] = []
+            for op in ops_of_batch:
                 parent = op.fields.get("incident_id") if op.kind != "incident" else None
                 student = op.fields.get("student_id") or students.get(str(parent))
                 students[op.id] = None if student is None else str(student)
@@ -407,21 +405,8 @@ def measure_raw(setup: Setup, home: Path, ops: int, counted: bool) -> dict[str, 
                     field_hlc=dict.fromkeys(op.fields, op.hlc), tombstone=False,
                     tombstone_hlc=None, cursor=tx.next_cursor(),
                 )  # fmt: skip
-                row = {"id": op.id, **stored_columns(record), "stored_at": now, "changed_at": now}
-                written.append((op.kind, row))
-            if counted:
-                rollup.record_changes(tx.connection, [(k, None, row) for k, row in written])
-            for kind in dict.fromkeys(kind for kind, _ in written):
-                rows = [row for written_kind, row in written if written_kind == kind]
-                tx.connection.execute(sa.insert(tables.RECORD_TABLES[kind]), rows)
-            tx.connection.execute(
-                sa.insert(tables.applied_ops),
-                [
-                    {"device_id": device_id, "op_id": op.op_id, "status": "applied",
-                     "applied_at": now}
-                    for op in batch
-                ],
-            )  # fmt: skip
+                batch.append((record, op.op_id))
+            write_raw(tx, device_id, batch, now, counted)
     elapsed = time.monotonic() - started
     engine.dispose()
     return {"seconds": elapsed, "rate": ops / elapsed}
