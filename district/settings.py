@@ -8,13 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from schema.errors import UserError
 
 ENV_PREFIX = "CLASSLOG_DISTRICT_"
 DB_ENV = "CLASSLOG_DISTRICT_DB"
 DEFAULT_DB_FILE = "district.db"
 WORKER_THREADS = 40
 """The worker threads the server's async framework runs blocking work on (AnyIO's default)."""
+
+
+class SettingsError(UserError, ValueError):
+    """A server setting out of its range, named by where it came from."""
 
 
 def default_database_url() -> str:
@@ -64,4 +70,12 @@ class Settings(BaseModel):
             if variable in source:
                 values[name] = source[variable]
         values.update({name: value for name, value in overrides.items() if value is not None})
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            name = str(first["loc"][0]) if first["loc"] else ""
+            where = DB_ENV if name == "database_url" else ENV_PREFIX + name.upper()
+            if not name or name in overrides:
+                where = name.replace("_", " ") or "server settings"
+            raise SettingsError(f"{where}: {first['msg']}, not {first['input']!r}") from None

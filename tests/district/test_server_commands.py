@@ -167,6 +167,27 @@ def test_a_bad_database_url_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert err.startswith("classlog: cannot open the database")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CLASSLOG_DISTRICT_POOL_SIZE", "0"), ("CLASSLOG_DISTRICT_RATE_LIMIT_BURST", "many")],
+)
+def test_a_bad_server_setting_is_one_line_naming_its_variable(
+    variable: str,
+    value: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    db = f"sqlite:///{tmp_path / 'district.db'}"
+    status, _, err = run(["server", "--db", db, "--port", "8000"], capsys)
+    assert status == 2
+    assert err.startswith(f"classlog: {variable}: ")
+    assert f"not '{value}'" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "district.db").exists()
+
+
 def test_the_progress_bar_draws_on_a_terminal_only() -> None:
     import io
 
